@@ -1,0 +1,84 @@
+using System.Buffers.Binary;
+
+namespace Tensorizer.Format;
+
+/// <summary>
+/// The fixed 73-byte prologue: magic <c>|TZR|</c>, version, 32 bytes of feature flags (v4+), the "tensor size"
+/// slot (the data total, not the file size, since 1.1.0's bug; never trusted), the tensor count and the size of
+/// the metadata block that follows.
+/// </summary>
+public sealed record FileHeader(int Version, ulong FeatureFlags, ulong TensorDataSize, ulong TensorCount, ulong MetadataSize)
+{
+    public const int Size = 73;
+    public const int MinVersion = 1;
+    public const int MaxVersion = 4;
+
+    /// <summary>Format version that introduced opaque (non-numpy) dtypes.</summary>
+    public const int OpaqueDtypeVersion = 2;
+
+    /// <summary>Format version whose tensors all carry crypt info.</summary>
+    public const int EncryptionVersion = 3;
+
+    /// <summary>Format version that introduced feature flags and meta tensors.</summary>
+    public const int MetaTensorVersion = 4;
+
+    /// <summary>The metadata block size every tensorizer writer uses.</summary>
+    public const int DefaultMetadataSize = 256 * 1024;
+
+    public const ulong EncryptedFlag = 1;
+
+    public static ReadOnlySpan<byte> Magic => "|TZR|"u8;
+
+    /// <summary>Offset of the first metadata byte.</summary>
+    public static long MetadataOffset => Size;
+
+    /// <summary>Parses and validates the prologue; refuses encryption, unknown versions and unknown flags.</summary>
+    public static FileHeader Parse(ReadOnlySpan<byte> bytes, long fileLength)
+    {
+        if (bytes.Length < Magic.Length || !bytes[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new TensorizerFormatException("Not a tensorizer file: the magic '|TZR|' is missing.");
+        }
+
+        var reader = new SpanReader(bytes, "File header");
+        reader.ReadBytes(Magic.Length);
+        var version = reader.ReadUInt32();
+        var flagBytes = reader.ReadBytes(32);
+        var tensorDataSize = reader.ReadUInt64();
+        reader.ReadUInt64(); // unused slot
+        var count = reader.ReadUInt64();
+        var metadataSize = reader.ReadUInt64();
+
+        if (version is < MinVersion or > MaxVersion)
+        {
+            throw new TensorizerUnsupportedException(
+                $"Unsupported tensorizer format version {version}; this library reads versions {MinVersion} to {MaxVersion}.");
+        }
+
+        // Flags are a 256-bit little-endian integer; only bit 0 (encrypted) is defined.
+        if (!flagBytes[8..].IsEmpty && flagBytes[8..].ContainsAnyExcept((byte)0))
+        {
+            throw new TensorizerUnsupportedException("Unsupported feature flags: bits above 63 are set.");
+        }
+
+        var flags = BinaryPrimitives.ReadUInt64LittleEndian(flagBytes);
+        if ((flags & ~EncryptedFlag) != 0)
+        {
+            throw new TensorizerUnsupportedException($"Unsupported feature flags 0x{flags:x}; only bit 0 (encryption) is defined.");
+        }
+
+        if (version == EncryptionVersion || (version >= MetaTensorVersion && (flags & EncryptedFlag) != 0))
+        {
+            throw new TensorizerUnsupportedException(
+                $"The file is encrypted (format version {version}{((flags & EncryptedFlag) != 0 ? ", encryption flag set" : "")}); encrypted files are not supported.");
+        }
+
+        if (metadataSize > (ulong)Math.Max(0, fileLength - Size))
+        {
+            throw new TensorizerFormatException(
+                $"Metadata block of {metadataSize} bytes runs past the end of the {fileLength}-byte file.");
+        }
+
+        return new FileHeader((int)version, flags, tensorDataSize, count, metadataSize);
+    }
+}

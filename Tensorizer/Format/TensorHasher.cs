@@ -1,0 +1,66 @@
+using System.IO.Hashing;
+using System.Security.Cryptography;
+
+namespace Tensorizer.Format;
+
+/// <summary>
+/// Computes a tensor's CRC32 and SHA-256 exactly as upstream does: over its header with the hash values zeroed
+/// (type and length bytes kept), followed by its data.
+/// </summary>
+public sealed class TensorHasher : IDisposable
+{
+    private readonly Crc32 _crc32 = new();
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    /// <summary>Starts a hash with a header's bytes, zeroing the given hash value ranges first.</summary>
+    public TensorHasher(ReadOnlySpan<byte> header, IEnumerable<(int Offset, int Length)> hashValueRanges)
+    {
+        ArgumentNullException.ThrowIfNull(hashValueRanges);
+        var zeroed = header.ToArray();
+        foreach (var (offset, length) in hashValueRanges)
+        {
+            zeroed.AsSpan(offset, length).Clear();
+        }
+
+        Append(zeroed);
+    }
+
+    /// <summary>Starts a hash with a header read from a file, zeroing its stored hash values.</summary>
+    public static TensorHasher ForHeader(ReadOnlySpan<byte> headerBytes, TensorHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        return new TensorHasher(headerBytes, header.Hashes.Select(h => (h.ValueOffset, h.Value.Length)));
+    }
+
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        _crc32.Append(data);
+        _sha256.AppendData(data);
+    }
+
+    /// <summary>CRC32 as stored: a little-endian u32.</summary>
+    public byte[] Crc32Value() => _crc32.GetCurrentHash();
+
+    public byte[] Sha256Value() => _sha256.GetCurrentHash();
+
+    /// <summary>Compares with every hash stored in the header; throws naming the tensor and the hash on a mismatch.</summary>
+    public void Verify(TensorHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        foreach (var stored in header.Hashes)
+        {
+            var (name, actual) = stored.Type switch
+            {
+                HashType.Crc32 => ("crc32", Crc32Value()),
+                HashType.Sha256 => ("sha256", Sha256Value()),
+                _ => throw new TensorizerFormatException($"Unknown hash type {stored.Type}."),
+            };
+            if (!actual.AsSpan().SequenceEqual(stored.Value.Span))
+            {
+                throw new TensorHashMismatchException(header.Name.Text, name, stored.Hex, Convert.ToHexStringLower(actual));
+            }
+        }
+    }
+
+    public void Dispose() => _sha256.Dispose();
+}

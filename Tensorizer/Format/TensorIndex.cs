@@ -1,0 +1,138 @@
+using System.Collections;
+
+namespace Tensorizer.Format;
+
+/// <summary>The metadata index: every tensor's name, kind, dtype, shape and location, in file order.</summary>
+public sealed class TensorIndex : IReadOnlyList<TensorEntry>
+{
+    /// <summary>Smallest possible entry: name length, kind, dtype length, ndim, three u64 offsets.</summary>
+    internal const int MinEntrySize = 2 + 1 + 1 + 1 + 24;
+
+    /// <summary>A per-tensor header is at most a name, a dtype, 255 dims and its hashes: far below this.</summary>
+    internal const long MaxHeaderLength = 256 * 1024;
+
+    private readonly TensorEntry[] _entries;
+    private readonly Dictionary<string, TensorEntry> _byName;
+
+    internal TensorIndex(TensorEntry[] entries)
+    {
+        _entries = entries;
+        _byName = new Dictionary<string, TensorEntry>(entries.Length, StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (!_byName.TryAdd(entry.Name.Text, entry))
+            {
+                throw new TensorizerFormatException($"Tensor name '{entry.Name}' appears more than once in the index.");
+            }
+        }
+    }
+
+    public int Count => _entries.Length;
+
+    public TensorEntry this[int index] => _entries[index];
+
+    /// <summary>Sum of stored data bytes.</summary>
+    public long DataBytes => _entries.Sum(e => e.DataLength);
+
+    public TensorEntry this[string name] =>
+        _byName.TryGetValue(name, out var entry) ? entry : throw new KeyNotFoundException($"No tensor named '{name}' in the file.");
+
+    public bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TensorEntry? entry) =>
+        _byName.TryGetValue(name, out entry);
+
+    public IEnumerator<TensorEntry> GetEnumerator() => ((IEnumerable<TensorEntry>)_entries).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Parses the metadata block; every field is checked against the block and the file length.</summary>
+    public static TensorIndex Parse(ReadOnlySpan<byte> metadata, FileHeader header, long fileLength)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        if (header.TensorCount == 0)
+        {
+            throw new TensorizerFormatException("Tensor index in the file is empty.");
+        }
+
+        if (header.TensorCount > (ulong)(metadata.Length / MinEntrySize))
+        {
+            throw new TensorizerFormatException(
+                $"The header claims {header.TensorCount} tensors, more than a {metadata.Length}-byte metadata block can describe.");
+        }
+
+        var dataStart = FileHeader.MetadataOffset + (long)header.MetadataSize;
+        var entries = new TensorEntry[(int)header.TensorCount];
+        var reader = new SpanReader(metadata, "Metadata index");
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = ReadEntry(ref reader, header.Version, dataStart, fileLength);
+        }
+
+        return new TensorIndex(entries);
+    }
+
+    private static TensorEntry ReadEntry(ref SpanReader reader, int version, long dataStart, long fileLength)
+    {
+        var nameBytes = reader.ReadBytes(reader.ReadUInt16());
+        var kind = ReadKind(reader.ReadByte());
+        var name = TensorName.Decode(nameBytes, kind);
+        var dtype = TensorDtype.Parse(reader.ReadAscii(reader.ReadByte(), $"the dtype of '{name}'"));
+        var shape = ReadShape(ref reader, reader.ReadByte());
+        var headerOffset = ReadOffset(reader.ReadUInt64(), fileLength, name, "header offset");
+        var dataOffset = ReadOffset(reader.ReadUInt64(), fileLength, name, "data offset");
+        var dataLength = ReadOffset(reader.ReadUInt64(), fileLength, name, "data length");
+        var entry = new TensorEntry(name, kind, dtype, shape, headerOffset, dataOffset, dataLength);
+        Validate(entry, version, dataStart, fileLength);
+        return entry;
+    }
+
+    internal static TensorKind ReadKind(byte value) => value <= (byte)TensorKind.StateDict
+        ? (TensorKind)value
+        : throw new TensorizerFormatException($"Unknown tensor type {value}; expected 0 (param), 1 (buffer) or 2 (state_dict).");
+
+    internal static long[] ReadShape(ref SpanReader reader, int ndim)
+    {
+        var shape = new long[ndim];
+        for (var d = 0; d < ndim; d++)
+        {
+            shape[d] = reader.ReadUInt32();
+        }
+
+        return shape;
+    }
+
+    private static long ReadOffset(ulong value, long fileLength, TensorName name, string what) => value <= (ulong)fileLength
+        ? (long)value
+        : throw new TensorizerFormatException($"Tensor '{name}': {what} {value} is past the end of the {fileLength}-byte file.");
+
+    private static void Validate(TensorEntry entry, int version, long dataStart, long fileLength)
+    {
+        long loadedLength;
+        try
+        {
+            loadedLength = checked(entry.Shape.Aggregate(1L, (product, dim) => checked(product * dim)) * entry.Dtype.ElementSize);
+        }
+        catch (OverflowException)
+        {
+            throw new TensorizerFormatException($"Tensor '{entry.Name}': shape [{string.Join(", ", entry.Shape)}] overflows.");
+        }
+
+        if (entry.HeaderOffset < dataStart || entry.DataOffset <= entry.HeaderOffset || entry.HeaderLength > MaxHeaderLength)
+        {
+            throw new TensorizerFormatException(
+                $"Tensor '{entry.Name}': header at {entry.HeaderOffset}..{entry.DataOffset} is not a valid header range after the metadata block (ends at {dataStart}).");
+        }
+
+        if (entry.DataLength > fileLength - entry.DataOffset)
+        {
+            throw new TensorizerFormatException(
+                $"Tensor '{entry.Name}': data {entry.DataOffset}+{entry.DataLength} runs past the end of the {fileLength}-byte file.");
+        }
+
+        var isMeta = entry.DataLength == 0 && loadedLength != 0;
+        if (entry.DataLength != loadedLength && !(isMeta && version >= FileHeader.MetaTensorVersion))
+        {
+            throw new TensorizerFormatException(
+                $"Tensor '{entry.Name}': data length {entry.DataLength} does not match {entry.Dtype} [{string.Join(", ", entry.Shape)}] ({loadedLength} bytes).");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using Tensorizer.Format;
+using Tensorizer.Sources;
+
+namespace Tensorizer.Reading;
+
+/// <summary>
+/// An open <c>.tensors</c> file: its header and index are parsed on open (no tensor data is read); tensors are
+/// then loaded in parallel into targets the caller provides.
+/// </summary>
+public sealed class TensorFile : IAsyncDisposable
+{
+    /// <summary>Upstream always writes 256 KiB; anything far larger is refused rather than allocated.</summary>
+    public const long MaxMetadataSize = 64L << 20;
+
+    private readonly bool _ownsSource;
+
+    private TensorFile(IRangeSource source, bool ownsSource, FileHeader header, TensorIndex index)
+    {
+        Source = source;
+        _ownsSource = ownsSource;
+        Header = header;
+        Index = index;
+    }
+
+    public IRangeSource Source { get; }
+
+    public FileHeader Header { get; }
+
+    public TensorIndex Index { get; }
+
+    public static async Task<TensorFile> OpenAsync(string path, CancellationToken cancellationToken = default) =>
+        await OpenAsync(new FileRangeSource(path), ownsSource: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Reads and validates the header and index.</summary>
+    public static async Task<TensorFile> OpenAsync(IRangeSource source, bool ownsSource = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        try
+        {
+            if (source.Length < FileHeader.Size)
+            {
+                var prefix = new byte[Math.Min(source.Length, FileHeader.Magic.Length)];
+                await source.ReadAsync(0, prefix, cancellationToken).ConfigureAwait(false);
+                FileHeader.Parse(prefix, source.Length); // reports a wrong magic first
+                throw new TensorizerFormatException(
+                    $"{source.Location} is truncated: {source.Length} bytes, shorter than the {FileHeader.Size}-byte file header.");
+            }
+
+            var headerBytes = new byte[FileHeader.Size];
+            await source.ReadAsync(0, headerBytes, cancellationToken).ConfigureAwait(false);
+            var header = FileHeader.Parse(headerBytes, source.Length);
+            if (header.MetadataSize > MaxMetadataSize)
+            {
+                throw new TensorizerFormatException(
+                    $"Metadata block of {header.MetadataSize} bytes exceeds the {MaxMetadataSize}-byte limit (writers use {FileHeader.DefaultMetadataSize}).");
+            }
+
+            var metadata = new byte[header.MetadataSize];
+            await source.ReadAsync(FileHeader.MetadataOffset, metadata, cancellationToken).ConfigureAwait(false);
+            var index = TensorIndex.Parse(metadata, header, source.Length);
+            return new TensorFile(source, ownsSource, header, index);
+        }
+        catch when (ownsSource)
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Reads and parses one tensor's header (its hashes and module index live only there).</summary>
+    public async Task<(TensorHeader Header, byte[] Bytes)> ReadHeaderAsync(TensorEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var bytes = new byte[entry.HeaderLength];
+        await Source.ReadAsync(entry.HeaderOffset, bytes, cancellationToken).ConfigureAwait(false);
+        return (TensorHeader.Parse(bytes, entry), bytes);
+    }
+
+    /// <summary>
+    /// Loads the given tensors with <see cref="LoadOptions.Readers"/> parallel readers into the targets
+    /// <paramref name="targetFor"/> returns (called once per tensor, in file order, before any data is read).
+    /// </summary>
+    public async Task LoadAsync(
+        IEnumerable<TensorEntry> entries,
+        Func<TensorEntry, ITensorTarget> targetFor,
+        LoadOptions? options = null,
+        IProgress<LoadProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        await RunAsync(entries, targetFor, options ?? LoadOptions.Default, progress, onMismatch: null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Loads tensors into byte arrays keyed by name (each under 2 GiB).</summary>
+    public async Task<IReadOnlyDictionary<string, byte[]>> ReadBytesAsync(
+        IEnumerable<TensorEntry>? entries = null, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var targets = new Dictionary<string, ArrayTarget>(StringComparer.Ordinal);
+        await LoadAsync(
+            entries ?? Index,
+            entry => targets[entry.Name.Text] = new ArrayTarget(entry.DataLength),
+            options,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return targets.ToDictionary(t => t.Key, t => t.Value.Bytes, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Checks every tensor's hashes, reading all data through a bounded scratch pool; returns every mismatch
+    /// (empty when the file is intact). Structural errors still throw.
+    /// </summary>
+    public async Task<IReadOnlyList<TensorHashMismatchException>> VerifyAsync(
+        LoadOptions? options = null, IProgress<LoadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options = (options ?? LoadOptions.Default) with { VerifyHashes = true };
+        var mismatches = new System.Collections.Concurrent.ConcurrentBag<TensorHashMismatchException>();
+        using var scratch = new ScratchTarget(maxChunks: 2 * options.Readers);
+        await RunAsync(Index, _ => scratch, options, progress, mismatches.Add, cancellationToken).ConfigureAwait(false);
+        return [.. mismatches.OrderBy(m => Index[m.TensorName].DataOffset)];
+    }
+
+    private async Task RunAsync(
+        IEnumerable<TensorEntry> entries,
+        Func<TensorEntry, ITensorTarget> targetFor,
+        LoadOptions options,
+        IProgress<LoadProgress>? progress,
+        Action<TensorHashMismatchException>? onMismatch,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(targetFor);
+        options.Validate();
+
+        var wanted = entries.Distinct().OrderBy(e => e.DataOffset).ToArray();
+        var headers = new (TensorHeader Header, byte[] Bytes)[wanted.Length];
+        await Parallel.ForAsync(
+            0,
+            wanted.Length,
+            new ParallelOptions { MaxDegreeOfParallelism = options.Readers, CancellationToken = cancellationToken },
+            async (i, ct) => headers[i] = await ReadHeaderAsync(wanted[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+
+        var jobs = new TensorJob[wanted.Length];
+        for (var i = 0; i < wanted.Length; i++)
+        {
+            var (header, bytes) = headers[i];
+            var target = targetFor(wanted[i]);
+            var hash = options.VerifyHashes ? new HashBaton(header, target, TensorHasher.ForHeader(bytes, header), onMismatch) : null;
+            jobs[i] = new TensorJob(wanted[i], target, hash);
+        }
+
+        await new ParallelLoader(Source, options, progress).RunAsync(jobs, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync() => _ownsSource ? Source.DisposeAsync() : ValueTask.CompletedTask;
+}
