@@ -43,23 +43,21 @@ public sealed class TensorHasher : IDisposable
 
     public byte[] Sha256Value() => _sha256.GetCurrentHash();
 
-    /// <summary>Compares with every hash stored in the header; throws naming the tensor and the hash on a mismatch.</summary>
-    public void Verify(TensorHeader header)
+    /// <summary>Compares with every hash stored in the header; each mismatch names the tensor and the hash.</summary>
+    public IReadOnlyList<TensorHashMismatchException> Check(TensorHeader header)
     {
         ArgumentNullException.ThrowIfNull(header);
+        var mismatches = new List<TensorHashMismatchException>();
         foreach (var stored in header.Hashes)
         {
-            var (name, actual) = stored.Type switch
-            {
-                HashType.Crc32 => ("crc32", Crc32Value()),
-                HashType.Sha256 => ("sha256", Sha256Value()),
-                _ => throw new TensorizerFormatException($"Unknown hash type {stored.Type}."),
-            };
+            var (name, actual) = stored.Type == HashType.Crc32 ? ("crc32", Crc32Value()) : ("sha256", Sha256Value());
             if (!actual.AsSpan().SequenceEqual(stored.Value.Span))
             {
-                throw new TensorHashMismatchException(header.Name.Text, name, stored.Hex, Convert.ToHexStringLower(actual));
+                mismatches.Add(new TensorHashMismatchException(header.Name.Text, name, stored.Hex, Convert.ToHexStringLower(actual)));
             }
         }
+
+        return mismatches;
     }
 
     public void Dispose() => _sha256.Dispose();

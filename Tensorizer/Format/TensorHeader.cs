@@ -57,9 +57,9 @@ public sealed record TensorHeader(
         return header;
     }
 
-    /// <summary>Size of a header for this content (unencrypted): 66 + name + dtype + 4·ndim with both hashes.</summary>
+    /// <summary>Size of an unencrypted header; <paramref name="hashesLength"/> counts the hash count byte and the hashes (41 for both).</summary>
     public static int SizeFor(int nameLength, int dtypeLength, int ndim, int hashesLength) =>
-        8 + 2 + 1 + 2 + nameLength + 1 + dtypeLength + 1 + (4 * ndim) + 2 + 1 + hashesLength + 8;
+        8 + 2 + 1 + 2 + nameLength + 1 + dtypeLength + 1 + (4 * ndim) + 2 + hashesLength + 8;
 
     private static StoredHash[] ReadHashes(ref SpanReader reader, string context)
     {

@@ -51,16 +51,20 @@ internal sealed class HashBaton(TensorHeader header, ITensorTarget target, Tenso
     /// <summary>Verifies the hash once all data is in (immediately for tensors without data).</summary>
     public void Finish()
     {
+        IReadOnlyList<TensorHashMismatchException> mismatches;
         using (hasher)
         {
-            try
-            {
-                hasher.Verify(header);
-            }
-            catch (TensorHashMismatchException mismatch) when (onMismatch is not null)
-            {
-                onMismatch(mismatch);
-            }
+            mismatches = hasher.Check(header);
+        }
+
+        if (mismatches.Count > 0 && onMismatch is null)
+        {
+            throw mismatches[0];
+        }
+
+        foreach (var mismatch in mismatches)
+        {
+            onMismatch?.Invoke(mismatch);
         }
     }
 }

@@ -1,0 +1,120 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Tensorizer.Tests;
+
+/// <summary>
+/// Builds <c>.tensors</c> files byte by byte from the format description (shared/docs), independently of the
+/// library's writer, so reader tests check the format itself and not our own round trip.
+/// </summary>
+internal sealed class RawFileBuilder
+{
+    private readonly List<RawTensor> _tensors = [];
+
+    public uint Version { get; set; } = 1;
+
+    public byte[] Flags { get; set; } = new byte[32];
+
+    /// <summary>1.1.0 writes the data total into the slot at 41; upstream HEAD does too.</summary>
+    public ulong? SizeSlot { get; set; }
+
+    public ulong? CountOverride { get; set; }
+
+    public int MetadataSize { get; set; } = 256 * 1024;
+
+    public RawFileBuilder Add(string name, string dtype, uint[] shape, byte[] data, byte kind = 0, ushort moduleIndex = 0) =>
+        Add(Encoding.UTF8.GetBytes(name), dtype, shape, data, kind, moduleIndex);
+
+    public RawFileBuilder Add(byte[] name, string dtype, uint[] shape, byte[] data, byte kind = 0, ushort moduleIndex = 0)
+    {
+        _tensors.Add(new RawTensor(name, Encoding.ASCII.GetBytes(dtype), shape, data, kind, moduleIndex));
+        return this;
+    }
+
+    public byte[] Build()
+    {
+        var index = new MemoryStream();
+        var body = new MemoryStream();
+        long position = 73 + MetadataSize;
+        foreach (var t in _tensors)
+        {
+            var header = Header(t);
+            var headerOffset = position;
+            var dataOffset = position + header.Length;
+            var entry = new BinaryWriter(index);
+            entry.Write((ushort)t.Name.Length);
+            entry.Write(t.Name);
+            entry.Write(t.Kind);
+            entry.Write((byte)t.Dtype.Length);
+            entry.Write(t.Dtype);
+            entry.Write((byte)t.Shape.Length);
+            foreach (var d in t.Shape)
+            {
+                entry.Write(d);
+            }
+
+            entry.Write((ulong)headerOffset);
+            entry.Write((ulong)dataOffset);
+            entry.Write((ulong)t.Data.Length);
+            body.Write(header);
+            body.Write(t.Data);
+            position = dataOffset + t.Data.Length;
+        }
+
+        var file = new MemoryStream();
+        var w = new BinaryWriter(file);
+        w.Write("|TZR|"u8);
+        w.Write(Version);
+        w.Write(Flags);
+        w.Write(SizeSlot ?? (ulong)_tensors.Sum(t => t.Data.Length));
+        w.Write(0UL);
+        w.Write(CountOverride ?? (ulong)_tensors.Count);
+        w.Write((ulong)MetadataSize);
+        var metadata = new byte[MetadataSize];
+        index.ToArray().AsSpan(0, (int)Math.Min(index.Length, MetadataSize)).CopyTo(metadata);
+        w.Write(metadata);
+        w.Write(body.ToArray());
+        return file.ToArray();
+    }
+
+    /// <summary>&lt;QHBH name B dtype B dims HB (BBI) (BB32s) q, hashed with the values zeroed.</summary>
+    private static byte[] Header(RawTensor t)
+    {
+        var size = 8 + 2 + 1 + 2 + t.Name.Length + 1 + t.Dtype.Length + 1 + (4 * t.Shape.Length) + 2 + 41 + 8;
+        var h = new BinaryWriter(new MemoryStream());
+        h.Write((ulong)size);
+        h.Write(t.ModuleIndex);
+        h.Write(t.Kind);
+        h.Write((ushort)t.Name.Length);
+        h.Write(t.Name);
+        h.Write((byte)t.Dtype.Length);
+        h.Write(t.Dtype);
+        h.Write((byte)t.Shape.Length);
+        foreach (var d in t.Shape)
+        {
+            h.Write(d);
+        }
+
+        h.Write((ushort)41);
+        h.Write((byte)2);
+        h.Write((byte)0);
+        h.Write((byte)4);
+        var crcAt = (int)h.BaseStream.Position;
+        h.Write(0u);
+        h.Write((byte)1);
+        h.Write((byte)32);
+        var shaAt = (int)h.BaseStream.Position;
+        h.Write(new byte[32]);
+        h.Write((long)t.Data.Length);
+        var bytes = ((MemoryStream)h.BaseStream).ToArray();
+
+        var hashed = bytes.Concat(t.Data).ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(crcAt), Crc32.HashToUInt32(hashed));
+        SHA256.HashData(hashed).CopyTo(bytes, shaAt);
+        return bytes;
+    }
+
+    private sealed record RawTensor(byte[] Name, byte[] Dtype, uint[] Shape, byte[] Data, byte Kind, ushort ModuleIndex);
+}
