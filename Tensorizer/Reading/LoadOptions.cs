@@ -8,7 +8,7 @@ public sealed record LoadOptions
     /// <summary>Parallel reader threads, each issuing one range read at a time (upstream uses 8 for local files).</summary>
     public int Readers { get; init; } = 8;
 
-    /// <summary>Largest single read; big tensors are split into chunks so readers share them.</summary>
+    /// <summary>Largest single read, a multiple of 4096; big tensors are split into chunks so readers share them.</summary>
     public int ChunkSize { get; init; } = DefaultChunkSize;
 
     /// <summary>Check every tensor's CRC32 and SHA-256 against its header.</summary>
@@ -19,7 +19,11 @@ public sealed record LoadOptions
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Readers, 1, nameof(Readers));
-        ArgumentOutOfRangeException.ThrowIfLessThan(ChunkSize, 4096, nameof(ChunkSize));
+        // Whole pages: chunk boundaries then fall on element boundaries of every dtype, which device copies need.
+        if (ChunkSize < 4096 || ChunkSize % 4096 != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ChunkSize), ChunkSize, "The chunk size must be a positive multiple of 4096 bytes.");
+        }
     }
 }
 

@@ -1,0 +1,13 @@
+namespace Downloader.Commands;
+
+/// <summary>Process exit codes, stable for scripts and Kubernetes Jobs.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>The file is well-formed but its hashes do not match.</summary>
+    public const int VerificationFailed = 1;
+
+    /// <summary>The input is missing, malformed or unsupported.</summary>
+    public const int BadInput = 2;
+}

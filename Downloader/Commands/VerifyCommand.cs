@@ -1,0 +1,36 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Tensorizer.Reading;
+
+namespace Downloader.Commands;
+
+/// <summary><c>verify FILE</c>: checks every tensor's CRC32 and SHA-256; exit 0 when intact, 1 on any mismatch.</summary>
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var file = CliOptions.ExistingFile("A .tensors file.");
+        var readers = CliOptions.Readers();
+        var chunk = CliOptions.ChunkMiB();
+        var command = new Command("verify", "Check every tensor's stored hashes.") { file, readers, chunk };
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var tensors = await TensorFile.OpenAsync(parse.GetValue(file)!.FullName, ct);
+            var options = new LoadOptions { Readers = parse.GetValue(readers), ChunkSize = parse.GetValue(chunk) << 20 };
+            var clock = Stopwatch.StartNew();
+            var mismatches = await tensors.VerifyAsync(options, new ProgressLine("verify", clock), ct);
+            Console.Error.WriteLine();
+            foreach (var mismatch in mismatches)
+            {
+                Console.Out.WriteLine($"MISMATCH {mismatch.Message}");
+            }
+
+            var failed = mismatches.Select(m => m.TensorName).Distinct().Count();
+            Console.Out.WriteLine(failed == 0
+                ? $"OK: {tensors.Index.Count} tensors, {InspectCommand.Bytes(tensors.Index.DataBytes)} verified in {clock.Elapsed.TotalSeconds:0.00} s"
+                : $"FAILED: {failed} of {tensors.Index.Count} tensors do not match their hashes");
+            return failed == 0 ? ExitCodes.Success : ExitCodes.VerificationFailed;
+        });
+        return command;
+    }
+}

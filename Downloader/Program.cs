@@ -1,0 +1,45 @@
+using System.CommandLine;
+using Downloader.Commands;
+using Tensorizer.Format;
+
+// The hugepage switch must reach libtorch's native getenv before TorchSharp loads it.
+Tensorizer.Torch.TorchRuntime.EnableTransparentHugePages();
+
+var root = new RootCommand("Fetch checkpoints, convert them to tensorizer .tensors files, inspect, verify and benchmark them.")
+{
+    InspectCommand.Create(),
+    VerifyCommand.Create(),
+    DemoCommand.Create(),
+    BenchmarkCommand.Create(),
+};
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors)
+    {
+        Console.Error.WriteLine($"error: {error.Message}");
+    }
+
+    return ExitCodes.BadInput;
+}
+
+try
+{
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (TensorizerException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.BadInput;
+}
+catch (IOException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.BadInput;
+}
+catch (UnauthorizedAccessException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.BadInput;
+}

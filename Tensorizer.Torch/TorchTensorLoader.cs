@@ -1,0 +1,186 @@
+using Tensorizer.Format;
+using Tensorizer.Reading;
+using Tensorizer.Torch.Targets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Tensorizer.Torch;
+
+/// <summary>Loads a <c>.tensors</c> file into TorchSharp: a name→tensor dictionary, or the tensors of a module.</summary>
+public static class TorchTensorLoader
+{
+    /// <summary>Loads tensors into new tensors on the chosen device, keyed by name; meta tensors come back as zeros.</summary>
+    public static async Task<Dictionary<string, Tensor>> LoadTensorsAsync(
+        this TensorFile file,
+        TorchLoadOptions? options = null,
+        IProgress<LoadProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        options ??= TorchLoadOptions.Default;
+        var entries = file.Index.Where(options.Filter ?? (_ => true)).ToList();
+        var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            using var session = new LoadSession(options);
+            await file.LoadAsync(
+                entries,
+                entry => session.TargetFor(loaded[entry.Name.Text] = NewTensor(entry, options.Device)),
+                options.Load,
+                progress,
+                cancellationToken).ConfigureAwait(false);
+            return options.Dtype is { } dtype ? ConvertFloatingPoint(loaded, dtype) : loaded;
+        }
+        catch
+        {
+            DisposeAll(loaded.Values);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Loads into a module's parameters and buffers by name. A module tensor that already has the stored dtype,
+    /// shape and the target device is filled in place (build modules with <see cref="ModuleConstruction.WithoutInit{T}"/>
+    /// for zero-copy loads); others are loaded beside and copied in (dtype conversion). Buffers the file has and the
+    /// module lacks are registered on their submodule, as upstream's <c>load_into_module</c> does.
+    /// </summary>
+    /// <returns>Module tensors the file did not have.</returns>
+    public static async Task<IReadOnlyList<string>> LoadIntoAsync(
+        this TensorFile file,
+        nn.Module module,
+        TorchLoadOptions? options = null,
+        IProgress<LoadProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(module);
+        options ??= TorchLoadOptions.Default;
+        var own = module.named_parameters().Select(p => (p.name, tensor: (Tensor)p.parameter))
+            .Concat(module.named_buffers().Select(b => (b.name, tensor: b.buffer)))
+            .ToDictionary(t => t.name, t => t.tensor, StringComparer.Ordinal);
+        var entries = file.Index.Where(options.Filter ?? (_ => true)).ToList();
+        foreach (var entry in entries.Where(e => !own.ContainsKey(e.Name.Text) && e.Kind != TensorKind.Buffer))
+        {
+            throw new TensorizerException($"The module has no parameter or buffer named '{entry.Name}' (stored as {entry.Kind}).");
+        }
+
+        var staged = new List<(Tensor Loaded, string Name)>();
+        try
+        {
+            using var session = new LoadSession(options);
+            await file.LoadAsync(
+                entries,
+                entry =>
+                {
+                    if (own.TryGetValue(entry.Name.Text, out var existing) && FitsInPlace(existing, entry, options.Device))
+                    {
+                        return session.TargetFor(existing);
+                    }
+
+                    var loaded = NewTensor(entry, options.Device);
+                    staged.Add((loaded, entry.Name.Text));
+                    return session.TargetFor(loaded);
+                },
+                options.Load,
+                progress,
+                cancellationToken).ConfigureAwait(false);
+
+            using (no_grad())
+            {
+                foreach (var (loaded, name) in staged)
+                {
+                    if (own.TryGetValue(name, out var existing))
+                    {
+                        Check(existing, loaded, name);
+                        existing.copy_(loaded);
+                        loaded.Dispose();
+                    }
+                    else
+                    {
+                        RegisterBuffer(module, name, loaded);
+                    }
+                }
+            }
+        }
+        catch
+        {
+            DisposeAll(staged.Select(s => s.Loaded));
+            throw;
+        }
+
+        var stored = entries.Select(e => e.Name.Text).ToHashSet(StringComparer.Ordinal);
+        return [.. own.Keys.Where(name => !stored.Contains(name))];
+    }
+
+    private static Tensor NewTensor(TensorEntry entry, Device device)
+    {
+        var type = TorchDtypes.ToScalarType(entry.Dtype.ElementType);
+        var shape = entry.Shape.ToArray();
+        return entry.DataLength == 0 ? zeros(shape, type, device) : empty(shape, type, device);
+    }
+
+    private static bool FitsInPlace(Tensor existing, TensorEntry entry, Device device) =>
+        existing.device_type == device.type && existing.device_index == device.index && existing.is_contiguous()
+        && existing.dtype == TorchDtypes.ToScalarType(entry.Dtype.ElementType)
+        && existing.shape.SequenceEqual(entry.Shape)
+        && !entry.IsMeta;
+
+    private static void Check(Tensor existing, Tensor loaded, string name)
+    {
+        if (existing.device_type == DeviceType.META)
+        {
+            throw new TensorizerException($"Module tensor '{name}' is on the meta device; materialize the module with ModuleConstruction.ToEmpty first.");
+        }
+
+        if (!existing.shape.SequenceEqual(loaded.shape))
+        {
+            throw new TensorizerException(
+                $"Tensor '{name}' has shape [{string.Join(", ", loaded.shape)}] in the file but [{string.Join(", ", existing.shape)}] in the module.");
+        }
+    }
+
+    private static void RegisterBuffer(nn.Module module, string name, Tensor buffer)
+    {
+        var split = name.LastIndexOf('.');
+        var owner = split < 0
+            ? module
+            : module.named_modules().FirstOrDefault(m => m.name == name[..split]).module
+              ?? throw new TensorizerException($"The module has no submodule '{name[..split]}' for buffer '{name}'.");
+        owner.register_buffer(name[(split + 1)..], buffer);
+    }
+
+    private static Dictionary<string, Tensor> ConvertFloatingPoint(Dictionary<string, Tensor> tensors, ScalarType dtype)
+    {
+        foreach (var name in tensors.Keys.ToList())
+        {
+            var tensor = tensors[name];
+            if (tensor.is_floating_point() && tensor.dtype != dtype)
+            {
+                tensors[name] = tensor.to_type(dtype);
+                tensor.Dispose();
+            }
+        }
+
+        return tensors;
+    }
+
+    private static void DisposeAll(IEnumerable<Tensor> tensors)
+    {
+        foreach (var tensor in tensors)
+        {
+            tensor.Dispose();
+        }
+    }
+
+    /// <summary>Per-load state: the staging pool for device loads, created only when one is needed.</summary>
+    private sealed class LoadSession(TorchLoadOptions options) : IDisposable
+    {
+        private PinnedStagingPool? _staging;
+
+        public ITensorTarget TargetFor(Tensor tensor) => tensor.device_type == DeviceType.CPU
+            ? new CpuTensorTarget(tensor)
+            : new StagedDeviceTarget(tensor, _staging ??= new PinnedStagingPool(options.StagingBuffers, options.Load.ChunkSize));
+
+        public void Dispose() => _staging?.Dispose();
+    }
+}
