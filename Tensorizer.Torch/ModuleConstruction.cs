@@ -1,6 +1,6 @@
 using System.Reflection;
-using TorchSharp.Utils;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Tensorizer.Torch;
