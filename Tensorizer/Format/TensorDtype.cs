@@ -82,7 +82,7 @@ public sealed record TensorDtype
         }
 
         // The numpy part is the raw element: '|V1', '<V2', '<V4'. Its size must agree with the torch dtype.
-        var expectedNumpy = (SizeOf(opaqueType) == 1 ? "|V" : "<V") + SizeOf(opaqueType).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var expectedNumpy = RawElement(SizeOf(opaqueType));
         if (numpyPart != expectedNumpy)
         {
             throw numpyPart.StartsWith('>')
@@ -108,9 +108,7 @@ public sealed record TensorDtype
         {
             if (type == elementType)
             {
-                var size = SizeOf(type);
-                var numpy = (size == 1 ? "|V" : "<V") + size.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return new TensorDtype(numpy + OpaqueSeparator + torchName, type, isOpaque: true);
+                return new TensorDtype(RawElement(SizeOf(type)) + OpaqueSeparator + torchName, type, isOpaque: true);
             }
         }
 
@@ -131,6 +129,10 @@ public sealed record TensorDtype
 
     /// <summary>The dtype for display: opaque strings show their torch name.</summary>
     public override string ToString() => IsOpaque ? Text.Replace(OpaqueSeparator, '/') : Text;
+
+    /// <summary>numpy's <c>dtype.str</c> of a void element: byte order '|' for one byte, '&lt;' above.</summary>
+    private static string RawElement(int size) =>
+        (size == 1 ? "|V" : "<V") + size.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static TensorizerUnsupportedException Unsupported(string text) =>
         text.StartsWith('>') || text.Contains("\0>", StringComparison.Ordinal)
