@@ -17,7 +17,6 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
     public async Task RunAsync(IReadOnlyList<TensorJob> jobs, CancellationToken cancellationToken)
     {
         var totalBytes = jobs.Sum(j => j.Entry.DataLength);
-        var remainingPerJob = new ConcurrentDictionary<TensorJob, long>(jobs.Select(j => KeyValuePair.Create(j, j.Entry.DataLength)));
         foreach (var job in jobs.Where(j => j.Entry.DataLength == 0))
         {
             job.Hash?.Finish();
@@ -32,7 +31,7 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
         };
         for (var i = 0; i < options.Readers; i++)
         {
-            threads.Add(StartThread(() => ReadChunks(queue, remainingPerJob, jobs.Count, totalBytes, failure.Token), failure));
+            threads.Add(StartThread(() => ReadChunks(queue, jobs.Count, totalBytes, failure.Token), failure));
         }
 
         try
@@ -92,7 +91,7 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
     }
 
     private void ReadChunks(
-        BlockingCollection<Chunk> queue, ConcurrentDictionary<TensorJob, long> remaining, int tensorCount, long totalBytes, CancellationToken cancellationToken)
+        BlockingCollection<Chunk> queue, int tensorCount, long totalBytes, CancellationToken cancellationToken)
     {
         foreach (var chunk in queue.GetConsumingEnumerable(cancellationToken))
         {
@@ -112,7 +111,7 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
             }
 
             var done = Interlocked.Add(ref _bytesRead, chunk.Length);
-            var tensorsDone = remaining.AddOrUpdate(chunk.Job, 0, (_, left) => left - chunk.Length) == 0
+            var tensorsDone = chunk.Job.CountRead(chunk.Length)
                 ? Interlocked.Increment(ref _tensorsDone)
                 : Volatile.Read(ref _tensorsDone);
             progress?.Report(new LoadProgress(done, totalBytes, tensorsDone, tensorCount));
