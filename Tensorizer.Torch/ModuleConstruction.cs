@@ -15,6 +15,10 @@ public static class ModuleConstruction
     private static readonly Lock DefaultDeviceGate = new();
 
     /// <summary>Constructs a module on meta and materializes it uninitialized on <paramref name="device"/>.</summary>
+    /// <remarks>
+    /// TorchSharp's default device is process-wide: while <paramref name="construct"/> runs, tensors other threads
+    /// create without an explicit device also land on meta. Build models before serving, not beside other work.
+    /// </remarks>
     public static T WithoutInit<T>(Func<T> construct, Device? device = null)
         where T : nn.Module
     {
