@@ -3,22 +3,46 @@ using Tensorizer.Format;
 namespace Tensorizer.Reading;
 
 /// <summary>
-/// Hashes one tensor's chunks in file order although readers finish them in any order. Whichever reader completes
-/// the next expected chunk takes the baton and hashes every contiguous chunk already done; the others go on reading.
+/// Hashes one tensor, header first, then its data chunks in file order, although readers finish them in any order.
+/// Whichever reader completes the next expected piece takes the baton and hashes every contiguous piece already
+/// done; the others go on reading.
 /// </summary>
 /// <remarks>A mismatch throws, failing the load, unless <paramref name="onMismatch"/> collects it (verification).</remarks>
-internal sealed class HashBaton(TensorHeader header, ITensorTarget target, TensorHasher hasher, Action<TensorHashMismatchException>? onMismatch = null)
+internal sealed class HashBaton(TensorEntry entry, ITensorTarget target, Action<TensorHashMismatchException>? onMismatch = null)
 {
     private readonly SortedList<long, Memory<byte>> _done = [];
+    private TensorHeader? _header;
+    private TensorHasher? _hasher;
     private long _next;
     private bool _hashing;
+
+    /// <summary>The tensor's header arrived: hashing can start.</summary>
+    public void HeaderRead(TensorHeader header, byte[] bytes)
+    {
+        lock (_done)
+        {
+            _header = header;
+            _hasher = TensorHasher.ForHeader(bytes, header);
+        }
+
+        Drain();
+    }
 
     public void Completed(long offset, Memory<byte> chunk)
     {
         lock (_done)
         {
             _done.Add(offset, chunk);
-            if (_hashing)
+        }
+
+        Drain();
+    }
+
+    private void Drain()
+    {
+        lock (_done)
+        {
+            if (_hashing || _hasher is null)
             {
                 return;
             }
@@ -31,30 +55,31 @@ internal sealed class HashBaton(TensorHeader header, ITensorTarget target, Tenso
             Memory<byte> next;
             lock (_done)
             {
-                if (!_done.Remove(_next, out next))
+                if (_next == entry.DataLength || !_done.Remove(_next, out next))
                 {
                     _hashing = false;
-                    return;
+                    break;
                 }
             }
 
-            hasher.Append(next.Span);
+            _hasher.Append(next.Span);
             target.Release(_next, next);
             _next += next.Length;
-            if (_next == header.DataLength)
-            {
-                Finish();
-            }
+        }
+
+        // Exactly one drain sees the end: the one that hashed the last piece (or read the header of an empty tensor).
+        if (Interlocked.CompareExchange(ref _next, -1, entry.DataLength) == entry.DataLength)
+        {
+            Finish();
         }
     }
 
-    /// <summary>Verifies the hash once all data is in (immediately for tensors without data).</summary>
-    public void Finish()
+    private void Finish()
     {
         IReadOnlyList<TensorHashMismatchException> mismatches;
-        using (hasher)
+        using (_hasher)
         {
-            mismatches = hasher.Check(header);
+            mismatches = _hasher!.Check(_header!);
         }
 
         if (mismatches.Count > 0 && onMismatch is null)

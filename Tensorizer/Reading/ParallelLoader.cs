@@ -1,35 +1,29 @@
 using System.Collections.Concurrent;
+using Tensorizer.Format;
 using Tensorizer.Sources;
 
 namespace Tensorizer.Reading;
 
 /// <summary>
-/// The hot path: one producer walks the tensors in file order, acquires destination memory for each chunk and
-/// queues it; N reader threads read chunks straight into that memory. Readers are dedicated threads because a
-/// local read is a blocking pread and hashing is CPU-bound: on the thread pool they would starve it.
-/// Memory is acquired in file order, so a staging pool can never be exhausted by chunks that wait on an earlier one.
+/// The hot path: one producer walks the tensors in file order, queueing each tensor's header and then its data in
+/// chunks, acquiring destination memory for each; N reader threads read chunks straight into that memory. Readers
+/// are dedicated threads because a local read is a blocking pread and hashing is CPU-bound: on the thread pool they
+/// would starve it. Memory is acquired in file order, so a staging pool can never be exhausted by chunks that wait
+/// on an earlier one; with one reader every byte is read in file order, which a sequential source needs.
 /// </summary>
 internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, IProgress<LoadProgress>? progress)
 {
+    private readonly int _readers = Math.Max(1, Math.Min(options.Readers, source.MaxConcurrentReads));
     private long _bytesRead;
     private int _tensorsDone;
 
     public async Task RunAsync(IReadOnlyList<TensorJob> jobs, CancellationToken cancellationToken)
     {
         var totalBytes = jobs.Sum(j => j.Entry.DataLength);
-        foreach (var job in jobs.Where(j => j.Entry.DataLength == 0))
-        {
-            job.Hash?.Finish();
-            _tensorsDone++;
-        }
-
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var queue = new BlockingCollection<Chunk>(boundedCapacity: options.Readers);
-        var threads = new List<Task>
-        {
-            StartThread(() => Produce(jobs, queue, failure.Token), failure),
-        };
-        for (var i = 0; i < options.Readers; i++)
+        using var queue = new BlockingCollection<Chunk>(boundedCapacity: _readers);
+        var threads = new List<Task> { StartThread(() => Produce(jobs, queue, failure.Token), failure) };
+        for (var i = 0; i < _readers; i++)
         {
             threads.Add(StartThread(() => ReadChunks(queue, jobs.Count, totalBytes, failure.Token), failure));
         }
@@ -76,11 +70,11 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
         {
             foreach (var job in jobs)
             {
+                queue.Add(new Chunk(job, -1, new byte[job.Entry.HeaderLength]), cancellationToken);
                 for (long offset = 0; offset < job.Entry.DataLength; offset += options.ChunkSize)
                 {
                     var length = (int)Math.Min(options.ChunkSize, job.Entry.DataLength - offset);
-                    var memory = job.Target.Acquire(offset, length, cancellationToken);
-                    queue.Add(new Chunk(job, offset, length, memory), cancellationToken);
+                    queue.Add(new Chunk(job, offset, job.Target.Acquire(offset, length, cancellationToken)), cancellationToken);
                 }
             }
         }
@@ -90,31 +84,54 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
         }
     }
 
-    private void ReadChunks(
-        BlockingCollection<Chunk> queue, int tensorCount, long totalBytes, CancellationToken cancellationToken)
+    private void ReadChunks(BlockingCollection<Chunk> queue, int tensorCount, long totalBytes, CancellationToken cancellationToken)
     {
         foreach (var chunk in queue.GetConsumingEnumerable(cancellationToken))
         {
-            var read = source.ReadAsync(chunk.Job.Entry.DataOffset + chunk.Offset, chunk.Memory, cancellationToken);
+            var read = source.ReadAsync(chunk.FileOffset, chunk.Memory, cancellationToken);
             if (!read.IsCompletedSuccessfully)
             {
                 read.AsTask().GetAwaiter().GetResult();
             }
 
-            if (chunk.Job.Hash is { } hash)
+            if (chunk.IsHeader)
             {
-                hash.Completed(chunk.Offset, chunk.Memory);
+                HeaderRead(chunk, tensorCount, totalBytes);
             }
             else
             {
-                chunk.Job.Target.Release(chunk.Offset, chunk.Memory);
+                DataRead(chunk, tensorCount, totalBytes);
             }
-
-            var done = Interlocked.Add(ref _bytesRead, chunk.Length);
-            var tensorsDone = chunk.Job.CountRead(chunk.Length)
-                ? Interlocked.Increment(ref _tensorsDone)
-                : Volatile.Read(ref _tensorsDone);
-            progress?.Report(new LoadProgress(done, totalBytes, tensorsDone, tensorCount));
         }
     }
+
+    /// <summary>Every header is parsed and checked against the index, verifying or not.</summary>
+    private void HeaderRead(Chunk chunk, int tensorCount, long totalBytes)
+    {
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(chunk.Memory, out var segment) ? segment.Array! : chunk.Memory.ToArray();
+        var header = TensorHeader.Parse(bytes, chunk.Job.Entry);
+        chunk.Job.Hash?.HeaderRead(header, bytes);
+        if (chunk.Job.Entry.DataLength == 0)
+        {
+            Report(0, Interlocked.Increment(ref _tensorsDone), tensorCount, totalBytes);
+        }
+    }
+
+    private void DataRead(Chunk chunk, int tensorCount, long totalBytes)
+    {
+        if (chunk.Job.Hash is { } hash)
+        {
+            hash.Completed(chunk.Offset, chunk.Memory);
+        }
+        else
+        {
+            chunk.Job.Target.Release(chunk.Offset, chunk.Memory);
+        }
+
+        var tensorsDone = chunk.Job.CountRead(chunk.Memory.Length) ? Interlocked.Increment(ref _tensorsDone) : Volatile.Read(ref _tensorsDone);
+        Report(chunk.Memory.Length, tensorsDone, tensorCount, totalBytes);
+    }
+
+    private void Report(int bytes, int tensorsDone, int tensorCount, long totalBytes) =>
+        progress?.Report(new LoadProgress(Interlocked.Add(ref _bytesRead, bytes), totalBytes, tensorsDone, tensorCount));
 }

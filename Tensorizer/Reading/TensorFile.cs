@@ -127,22 +127,11 @@ public sealed class TensorFile : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(targetFor);
         options.Validate();
 
-        var wanted = entries.Distinct().OrderBy(e => e.DataOffset).ToArray();
-        var headers = new (TensorHeader Header, byte[] Bytes)[wanted.Length];
-        await Parallel.ForAsync(
-            0,
-            wanted.Length,
-            new ParallelOptions { MaxDegreeOfParallelism = options.Readers, CancellationToken = cancellationToken },
-            async (i, ct) => headers[i] = await ReadHeaderAsync(wanted[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-
-        var jobs = new TensorJob[wanted.Length];
-        for (var i = 0; i < wanted.Length; i++)
+        var jobs = entries.Distinct().OrderBy(e => e.DataOffset).Select(entry =>
         {
-            var (header, bytes) = headers[i];
-            var target = targetFor(wanted[i]);
-            var hash = options.VerifyHashes ? new HashBaton(header, target, TensorHasher.ForHeader(bytes, header), onMismatch) : null;
-            jobs[i] = new TensorJob(wanted[i], target, hash);
-        }
+            var target = targetFor(entry);
+            return new TensorJob(entry, target, options.VerifyHashes ? new HashBaton(entry, target, onMismatch) : null);
+        }).ToArray();
 
         await new ParallelLoader(Source, options, progress).RunAsync(jobs, cancellationToken).ConfigureAwait(false);
     }

@@ -17,5 +17,13 @@ internal sealed class TensorJob(TensorEntry entry, ITensorTarget target, HashBat
     public bool CountRead(int length) => Interlocked.Add(ref _unread, -length) == 0;
 }
 
-/// <summary>A range of one tensor's data, the unit of parallel reading.</summary>
-internal readonly record struct Chunk(TensorJob Job, long Offset, int Length, Memory<byte> Memory);
+/// <summary>
+/// A unit of parallel reading: a tensor's header (<see cref="Offset"/> -1, into its own small buffer) or a range of
+/// its data (into the target's memory).
+/// </summary>
+internal readonly record struct Chunk(TensorJob Job, long Offset, Memory<byte> Memory)
+{
+    public bool IsHeader => Offset < 0;
+
+    public long FileOffset => IsHeader ? Job.Entry.HeaderOffset : Job.Entry.DataOffset + Offset;
+}

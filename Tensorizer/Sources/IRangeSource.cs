@@ -11,6 +11,9 @@ public interface IRangeSource : IAsyncDisposable
 
     long Length { get; }
 
+    /// <summary>How many reads may run at once: 1 for a source that can only stream forward.</summary>
+    int MaxConcurrentReads => int.MaxValue;
+
     /// <summary>Fills <paramref name="destination"/> with the bytes at <paramref name="offset"/>; safe to call concurrently.</summary>
     /// <exception cref="Format.TensorizerFormatException">The range runs past the end of the source.</exception>
     ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default);

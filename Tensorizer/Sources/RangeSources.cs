@@ -17,7 +17,7 @@ public static class RangeSources
         return uri.Scheme switch
         {
             "file" => new FileRangeSource(uri.LocalPath),
-            "http" or "https" => await HttpRangeSource.OpenAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false),
+            "http" or "https" => await Http.HttpSource.OpenAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false),
             _ => throw new TensorizerUnsupportedException($"Unsupported location scheme '{uri.Scheme}://' in '{location}'; use a path, file://, http:// or https://."),
         };
     }
