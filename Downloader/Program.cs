@@ -11,6 +11,7 @@ var root = new RootCommand("Fetch checkpoints, convert them to tensorizer .tenso
     VerifyCommand.Create(),
     DemoCommand.Create(),
     BenchmarkCommand.Create(),
+    RemoteBenchmarkCommand.Create(),
 };
 
 var parsed = root.Parse(args);
@@ -28,18 +29,9 @@ try
 {
     return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (TensorizerException e)
+catch (Exception e) when (e is TensorizerException or IOException or UnauthorizedAccessException or HttpRequestException or ArgumentException or UriFormatException)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
-    return ExitCodes.BadInput;
-}
-catch (IOException e)
-{
-    Console.Error.WriteLine($"error: {e.Message}");
-    return ExitCodes.BadInput;
-}
-catch (UnauthorizedAccessException e)
-{
+    // Bad or unreachable input: say what, not where in our code.
     Console.Error.WriteLine($"error: {e.Message}");
     return ExitCodes.BadInput;
 }

@@ -13,12 +13,12 @@ internal static class InspectCommand
 
     public static Command Create()
     {
-        var file = CliOptions.ExistingFile("A .tensors file.");
+        var location = CliOptions.Location();
         var json = new Option<bool>("--json") { Description = "Print the same as JSON." };
-        var command = new Command("inspect", "Show a .tensors file's version, counts, bytes and tensor table.") { file, json };
+        var command = new Command("inspect", "Show a .tensors file's version, counts, bytes and tensor table.") { location, json };
         command.SetAction(async (parse, ct) =>
         {
-            await using var tensors = await TensorFile.OpenAsync(parse.GetValue(file)!.FullName, ct);
+            await using var tensors = await TensorFile.OpenAsync(parse.GetValue(location)!, ct);
             var headers = await Task.WhenAll(tensors.Index.Select(e => tensors.ReadHeaderAsync(e, ct)));
             var rows = tensors.Index.Zip(headers, (entry, header) => (entry, header.Header)).ToList();
             Console.Out.Write(parse.GetValue(json) ? AsJson(tensors, rows) : AsTable(tensors, rows));

@@ -9,13 +9,13 @@ internal static class VerifyCommand
 {
     public static Command Create()
     {
-        var file = CliOptions.ExistingFile("A .tensors file.");
+        var location = CliOptions.Location();
         var readers = CliOptions.Readers();
         var chunk = CliOptions.ChunkMiB();
-        var command = new Command("verify", "Check every tensor's stored hashes.") { file, readers, chunk };
+        var command = new Command("verify", "Check every tensor's stored hashes.") { location, readers, chunk };
         command.SetAction(async (parse, ct) =>
         {
-            await using var tensors = await TensorFile.OpenAsync(parse.GetValue(file)!.FullName, ct);
+            await using var tensors = await TensorFile.OpenAsync(parse.GetValue(location)!, ct);
             var options = new LoadOptions { Readers = parse.GetValue(readers), ChunkSize = parse.GetValue(chunk) << 20 };
             var clock = Stopwatch.StartNew();
             var mismatches = await tensors.VerifyAsync(options, new ProgressLine("verify", clock), ct);

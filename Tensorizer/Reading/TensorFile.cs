@@ -28,8 +28,9 @@ public sealed class TensorFile : IAsyncDisposable
 
     public TensorIndex Index { get; }
 
-    public static async Task<TensorFile> OpenAsync(string path, CancellationToken cancellationToken = default) =>
-        await OpenAsync(new FileRangeSource(path), ownsSource: true, cancellationToken).ConfigureAwait(false);
+    /// <summary>Opens a location: a path, <c>file://</c>, <c>http(s)://</c> or <c>s3://bucket/key</c>.</summary>
+    public static async Task<TensorFile> OpenAsync(string location, CancellationToken cancellationToken = default) =>
+        await OpenAsync(await RangeSources.OpenAsync(location, cancellationToken: cancellationToken).ConfigureAwait(false), ownsSource: true, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Reads and validates the header and index.</summary>
     public static async Task<TensorFile> OpenAsync(IRangeSource source, bool ownsSource = false, CancellationToken cancellationToken = default)

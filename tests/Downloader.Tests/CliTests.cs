@@ -68,10 +68,17 @@ public class CliTests
         }
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    internal static Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
+
+    internal static async Task<(int ExitCode, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "downloader.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(cli);
         foreach (var arg in args)
         {

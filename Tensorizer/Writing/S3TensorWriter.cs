@@ -1,0 +1,30 @@
+using Amazon.S3;
+using Tensorizer.Sources.S3;
+
+namespace Tensorizer.Writing;
+
+/// <summary>Writes a <c>.tensors</c> file straight to S3 as a multipart upload, never whole in memory or on disk.</summary>
+public static class S3TensorWriter
+{
+    /// <summary>
+    /// Streams the file to <paramref name="location"/>; the object appears only once every byte is uploaded. A failure
+    /// or cancellation aborts the upload and leaves nothing behind. The part size grows when the file would need more
+    /// than S3's 10,000 parts.
+    /// </summary>
+    public static async Task WriteAsync(
+        IAmazonS3 client,
+        S3Location location,
+        IReadOnlyList<TensorToWrite> tensors,
+        S3UploadOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        // Plans (and so validates) before any request: bad input fails without touching S3.
+        var length = TensorWriter.FileLength(tensors);
+        await using var upload = new S3UploadStream(client, location, (options ?? new S3UploadOptions()).ForLength(length));
+        await TensorWriter.WriteAsync(upload, tensors, cancellationToken).ConfigureAwait(false);
+        await upload.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public static Task WriteAsync(IAmazonS3 client, S3Location location, IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken) =>
+        WriteAsync(client, location, tensors, options: null, cancellationToken);
+}
