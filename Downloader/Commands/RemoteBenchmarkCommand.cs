@@ -2,8 +2,8 @@ using System.CommandLine;
 using Downloader.Benchmarks;
 using Tensorizer.Reading;
 using Tensorizer.Sources;
-using Tensorizer.Sources.S3;
 using Tensorizer.Sources.Http;
+using Tensorizer.Sources.S3;
 using Tensorizer.Torch;
 using static Downloader.Benchmarks.BenchmarkTable;
 
