@@ -1,0 +1,20 @@
+using System.Text.Json;
+using static TorchSharp.torch;
+
+namespace Models.Architectures;
+
+/// <summary>
+/// A model family, keyed by <c>config.json</c>'s <c>model_type</c>. Adding a family is adding a folder with one
+/// class implementing this; <see cref="ModelRegistry"/> finds it.
+/// </summary>
+public interface IModelArchitecture
+{
+    /// <summary>The <c>model_type</c> values this architecture serves (e.g. <c>gptj</c>).</summary>
+    IReadOnlyList<string> ModelTypes { get; }
+
+    /// <summary>Builds the model with uninitialized weights (no random init), ready to be filled from a file.</summary>
+    ICausalLanguageModel Create(JsonElement config, ScalarType dtype, Device device);
+
+    /// <summary>Stored tensors the model does not need (e.g. old attention-mask buffers), skipped when loading.</summary>
+    bool IsIgnoredTensor(string name);
+}

@@ -1,0 +1,86 @@
+using Models.Architectures;
+using Models.Tokenization;
+
+namespace Models.Generation;
+
+/// <summary>One sequence in a batch: its prompt, its sampler, what it generated so far and why it stopped.</summary>
+internal sealed class SequenceState
+{
+    private readonly TokenSampler _sampler;
+    private readonly StreamingDecoder _decoder;
+    private readonly StopSequenceWatcher _stops;
+    private readonly List<int> _generated = [];
+    private readonly List<int> _seen;
+    private readonly System.Text.StringBuilder _text = new();
+    private readonly int? _endOfText;
+    private FinishReason? _finish;
+
+    public SequenceState(IReadOnlyList<int> prompt, GenerationOptions options, ModelTokenizer tokenizer, ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (prompt.Count == 0)
+        {
+            throw new ArgumentException("The prompt is empty.", nameof(prompt));
+        }
+
+        if (prompt.Count + options.MaxNewTokens > config.ContextLength)
+        {
+            throw new ArgumentException(
+                $"The prompt ({prompt.Count} tokens) plus max_new_tokens ({options.MaxNewTokens}) exceeds the model's context of {config.ContextLength} tokens.");
+        }
+
+        Prompt = prompt;
+        Options = options;
+        _sampler = new TokenSampler(options);
+        _decoder = new StreamingDecoder(tokenizer);
+        _stops = new StopSequenceWatcher(options.StopSequences);
+        _seen = [.. prompt];
+        _endOfText = options.StopAtEndOfText ? config.EndOfTextId : null;
+        if (options.MaxNewTokens == 0)
+        {
+            _finish = FinishReason.Length;
+        }
+    }
+
+    public IReadOnlyList<int> Prompt { get; }
+
+    public GenerationOptions Options { get; }
+
+    public IReadOnlyList<int> Generated => _generated;
+
+    public bool Done => _finish is not null;
+
+    /// <summary>Samples the next token from this sequence's logits and records it; returns it.</summary>
+    public int Append(Span<float> logits, int index, Action<int, GeneratedToken>? onToken)
+    {
+        var token = _sampler.Next(logits, _seen);
+        _generated.Add(token);
+        _seen.Add(token);
+        string text;
+        if (token == _endOfText)
+        {
+            text = _stops.Push(_decoder.Flush()) + _stops.Flush();
+            _finish = FinishReason.Stop;
+        }
+        else
+        {
+            text = _stops.Push(_decoder.Push(token));
+            if (_stops.Stopped)
+            {
+                _finish = FinishReason.Stop;
+            }
+            else if (_generated.Count >= Options.MaxNewTokens)
+            {
+                text += _stops.Push(_decoder.Flush()) + _stops.Flush();
+                _finish = FinishReason.Length;
+            }
+        }
+
+        _text.Append(text);
+        onToken?.Invoke(index, new GeneratedToken(token, text, _finish));
+        return token;
+    }
+
+    public GenerationResult Result() => new(Prompt, _generated, _text.ToString(), _finish ?? FinishReason.Length);
+}

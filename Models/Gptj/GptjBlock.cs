@@ -1,0 +1,31 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Models.Gptj;
+
+/// <summary>One GPT-J layer: one layer norm feeding attention and MLP in parallel, both added to the residual.</summary>
+internal sealed class GptjBlock : Module
+{
+#pragma warning disable IDE1006, CA1051, SA1307 // Field names are the Hugging Face parameter names.
+    public readonly LayerNorm ln_1;
+    public readonly GptjAttention attn;
+    public readonly GptjMlp mlp;
+#pragma warning restore IDE1006, CA1051, SA1307
+
+    public GptjBlock(GptjConfig config, ScalarType dtype) : base("block")
+    {
+        ln_1 = LayerNorm(config.NEmbd, config.LayerNormEpsilon, dtype: dtype);
+        attn = new GptjAttention(config, dtype);
+        mlp = new GptjMlp(config, dtype);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor hidden, Tensor positions, Tensor mask, RotaryEmbedding rotary, GptjKeyValueCache cache, int layer)
+    {
+        using var scope = NewDisposeScope();
+        var normed = ln_1.forward(hidden);
+        var output = attn.Forward(normed, positions, mask, rotary, cache, layer) + mlp.forward(normed) + hidden;
+        return output.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,48 @@
+using static TorchSharp.torch;
+
+namespace Models.Gptj;
+
+/// <summary>
+/// GPT-J's rotary position embedding: the first <c>rotary_dim</c> dims of each head rotate in interleaved pairs
+/// (x0, x1), (x2, x3), … by angle position × 10000^(−2j/rotary_dim) (HF's rotate_every_two); the rest pass through.
+/// </summary>
+internal sealed class RotaryEmbedding
+{
+    private readonly int _rotaryDim;
+    private readonly Tensor _sin;
+    private readonly Tensor _cos;
+
+    public RotaryEmbedding(int rotaryDim, int maxPositions, Device device)
+    {
+        _rotaryDim = rotaryDim;
+        using var scope = NewDisposeScope();
+        var inverseFrequency = 1.0 / pow(10000.0, arange(0, rotaryDim, 2, ScalarType.Float64) / rotaryDim);
+        var angles = outer(arange(maxPositions, ScalarType.Float64), inverseFrequency).to_type(ScalarType.Float32);
+        _sin = angles.sin().to(device).DetachFromDisposeScope(); // lives as long as the model
+        _cos = angles.cos().to(device).DetachFromDisposeScope();
+    }
+
+    /// <summary>Rotates <paramref name="x"/> [batch, tokens, heads, head_dim] at <paramref name="positions"/> [batch, tokens].</summary>
+    public Tensor Apply(Tensor x, Tensor positions)
+    {
+        if (_rotaryDim == 0)
+        {
+            return x.alias();
+        }
+
+        using var scope = NewDisposeScope();
+        var shape = x.shape;
+        var flat = positions.flatten();
+        var sin = _sin.index_select(0, flat).reshape(shape[0], shape[1], 1, _rotaryDim / 2); // [batch, tokens, 1, rotary/2]
+        var cos = _cos.index_select(0, flat).reshape(shape[0], shape[1], 1, _rotaryDim / 2);
+        var rotary = x.narrow(-1, 0, _rotaryDim).to_type(ScalarType.Float32)
+            .reshape(shape[0], shape[1], shape[2], _rotaryDim / 2, 2);
+        var even = rotary.select(-1, 0);
+        var odd = rotary.select(-1, 1);
+        var rotated = stack([(even * cos) - (odd * sin), (odd * cos) + (even * sin)], -1)
+            .reshape(shape[0], shape[1], shape[2], _rotaryDim)
+            .to_type(x.dtype);
+        var result = _rotaryDim == shape[3] ? rotated : cat([rotated, x.narrow(-1, _rotaryDim, shape[3] - _rotaryDim)], -1);
+        return result.MoveToOuterDisposeScope();
+    }
+}

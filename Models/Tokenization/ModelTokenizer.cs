@@ -1,0 +1,409 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace Models.Tokenization;
+
+/// <summary>
+/// A model folder's GPT-2-style byte-level BPE tokenizer (GPT-J's), read from the files Hugging Face saves:
+/// <c>vocab.json</c> + <c>merges.txt</c> (with <c>added_tokens.json</c> when present), or <c>tokenizer.json</c> alone.
+/// Encoding runs on Microsoft.ML.Tokenizers' BPE; decoding maps ids to bytes here, so <see cref="Decode"/> and
+/// <see cref="StreamingDecoder"/> agree byte for byte. Thread-safe.
+/// </summary>
+public sealed partial class ModelTokenizer
+{
+    public const string EndOfTextToken = "<|endoftext|>";
+    public const string VocabFile = "vocab.json";
+    public const string MergesFile = "merges.txt";
+    public const string TokenizerJsonFile = "tokenizer.json";
+    public const string AddedTokensFile = "added_tokens.json";
+    private const string ConfigFile = "config.json";
+
+    // Ids size the decode table, so an absurd one is refused before it allocates.
+    private const int MaxTokenId = 1 << 24;
+
+    /// <summary>GPT-2's <c>bytes_to_unicode</c>: the character each byte is spelled with in vocab and merges.</summary>
+    internal static readonly char[] ByteToChar = BuildByteLevelAlphabet();
+
+    private static readonly short[] CharToByte = InvertAlphabet(ByteToChar);
+
+    private readonly BpeTokenizer _bpe;
+    private readonly byte[]?[] _tokenBytes;
+    private readonly bool _addPrefixSpace;
+
+    private ModelTokenizer(BpeTokenizer bpe, byte[]?[] tokenBytes, bool addPrefixSpace, int? endOfTextId)
+    {
+        _bpe = bpe;
+        _tokenBytes = tokenBytes;
+        _addPrefixSpace = addPrefixSpace;
+        EndOfTextId = endOfTextId;
+    }
+
+    /// <summary>The id of <c>&lt;|endoftext|&gt;</c> (from the vocabulary or added tokens), else config.json's eos_token_id.</summary>
+    public int? EndOfTextId { get; }
+
+    /// <summary>One past the largest id the tokenizer knows (50257 for GPT-2; a model's embedding may be larger).</summary>
+    public int VocabularySize => _tokenBytes.Length;
+
+    /// <summary>Reads the tokenizer of a model folder; <c>vocab.json</c> + <c>merges.txt</c> win over <c>tokenizer.json</c>.</summary>
+    /// <exception cref="FileNotFoundException">The folder has no tokenizer files.</exception>
+    /// <exception cref="InvalidDataException">A tokenizer file is malformed; the message names it.</exception>
+    /// <exception cref="NotSupportedException">tokenizer.json describes something other than byte-level BPE.</exception>
+    public static ModelTokenizer Load(string modelFolder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelFolder);
+        var vocabPath = Path.Combine(modelFolder, VocabFile);
+        var mergesPath = Path.Combine(modelFolder, MergesFile);
+        var jsonPath = Path.Combine(modelFolder, TokenizerJsonFile);
+        TokenizerFiles files;
+        if (File.Exists(vocabPath) && File.Exists(mergesPath))
+        {
+            var addedPath = Path.Combine(modelFolder, AddedTokensFile);
+            files = new TokenizerFiles(
+                vocabPath,
+                mergesPath,
+                ReadTokenIdsFile(vocabPath, allowEmpty: false),
+                ReadMergesFile(mergesPath),
+                File.Exists(addedPath) ? ReadTokenIdsFile(addedPath, allowEmpty: true) : [],
+                AddPrefixSpace: false);
+        }
+        else if (File.Exists(jsonPath))
+        {
+            files = ReadTokenizerJson(jsonPath);
+        }
+        else
+        {
+            var missing = File.Exists(vocabPath) ? mergesPath : File.Exists(mergesPath) ? vocabPath : null;
+            throw new FileNotFoundException(missing is not null
+                ? $"{missing} is missing (it goes with {(missing == vocabPath ? MergesFile : VocabFile)})."
+                : $"{modelFolder} has no tokenizer: expected {VocabFile} + {MergesFile}, or {TokenizerJsonFile}.", missing ?? jsonPath);
+        }
+
+        return Create(files, modelFolder);
+    }
+
+    /// <summary>Token ids for <paramref name="text"/>; <c>&lt;|endoftext|&gt;</c> and other added tokens in it map to their ids.</summary>
+    public IReadOnlyList<int> Encode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (_addPrefixSpace && text.Length > 0 && text[0] != ' ')
+        {
+            text = " " + text;
+        }
+
+        return _bpe.EncodeToIds(text);
+    }
+
+    /// <summary>The text of <paramref name="ids"/>; ids without a token (a model's padding rows) decode to nothing, invalid UTF-8 to U+FFFD.</summary>
+    public string Decode(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var bytes = new ArrayBufferWriter<byte>();
+        foreach (var id in ids)
+        {
+            bytes.Write(TokenBytes(id));
+        }
+
+        return Encoding.UTF8.GetString(bytes.WrittenSpan);
+    }
+
+    /// <summary>The raw bytes of one token; empty for an id without a token.</summary>
+    internal ReadOnlySpan<byte> TokenBytes(int id) => (uint)id < (uint)_tokenBytes.Length ? _tokenBytes[id] : default;
+
+    private static ModelTokenizer Create(TokenizerFiles files, string modelFolder)
+    {
+        var specialTokens = new Dictionary<string, int>(files.AddedTokens, StringComparer.Ordinal);
+        if (files.Vocabulary.TryGetValue(EndOfTextToken, out var vocabEndOfText))
+        {
+            specialTokens.TryAdd(EndOfTextToken, vocabEndOfText);
+        }
+
+        CheckMerges(files);
+        BpeTokenizer bpe;
+        try
+        {
+            bpe = BpeTokenizer.Create(new BpeOptions(files.Vocabulary)
+            {
+                Merges = files.Merges,
+                ByteLevel = true,
+                SpecialTokens = specialTokens,
+                PreTokenizer = new RegexPreTokenizer(Gpt2PreTokenizerRegex(), specialTokens),
+            });
+        }
+        catch (ArgumentException e)
+        {
+            var source = files.VocabSource == files.MergesSource ? files.VocabSource : $"{files.VocabSource} + {files.MergesSource}";
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+
+        var endOfText = specialTokens.TryGetValue(EndOfTextToken, out var id) ? id : ReadConfigEndOfText(modelFolder);
+        return new ModelTokenizer(bpe, BuildTokenBytes(files.Vocabulary, specialTokens), files.AddPrefixSpace, endOfText);
+    }
+
+    // Microsoft.ML.Tokenizers skips merges it cannot apply; Hugging Face refuses them, and so does this.
+    private static void CheckMerges(TokenizerFiles files)
+    {
+        foreach (var merge in files.Merges)
+        {
+            var space = merge.IndexOf(' ', StringComparison.Ordinal);
+            var (left, right) = (merge[..space], merge[(space + 1)..]);
+            var missing = !files.Vocabulary.ContainsKey(left) ? left
+                : !files.Vocabulary.ContainsKey(right) ? right
+                : !files.Vocabulary.ContainsKey(left + right) ? left + right
+                : null;
+            if (missing is not null)
+            {
+                throw new InvalidDataException($"{files.MergesSource}: the merge '{merge}' uses '{missing}', which is not in the vocabulary ({files.VocabSource}).");
+            }
+        }
+    }
+
+    private static byte[]?[] BuildTokenBytes(Dictionary<string, int> vocabulary, Dictionary<string, int> specialTokens)
+    {
+        var size = Math.Max(vocabulary.Values.Max(), specialTokens.Count == 0 ? 0 : specialTokens.Values.Max()) + 1;
+        var table = new byte[]?[size];
+        foreach (var (token, id) in vocabulary)
+        {
+            table[id] = ByteLevelBytes(token);
+        }
+
+        // Added tokens are stored as plain text, not in the byte-level spelling.
+        foreach (var (token, id) in specialTokens)
+        {
+            table[id] = Encoding.UTF8.GetBytes(token);
+        }
+
+        return table;
+    }
+
+    private static byte[] ByteLevelBytes(string token)
+    {
+        var bytes = new byte[token.Length];
+        for (var i = 0; i < token.Length; i++)
+        {
+            var c = token[i];
+            if (c >= CharToByte.Length || CharToByte[c] < 0)
+            {
+                return Encoding.UTF8.GetBytes(token); // not byte-level spelled: a literal token
+            }
+
+            bytes[i] = (byte)CharToByte[c];
+        }
+
+        return bytes;
+    }
+
+    private static TokenizerFiles ReadTokenizerJson(string path)
+    {
+        using var document = ParseJson(path);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"{path}: no \"model\" object.");
+        }
+
+        if (model.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() != "BPE")
+        {
+            throw new NotSupportedException($"{path}: model type '{type.GetString()}' is not supported; only byte-level BPE (GPT-2's) is.");
+        }
+
+        var preTokenizer = root.TryGetProperty("pre_tokenizer", out var p) ? p : default;
+        if (preTokenizer.ValueKind != JsonValueKind.Object || StringProperty(preTokenizer, "type") != "ByteLevel"
+            || (preTokenizer.TryGetProperty("use_regex", out var useRegex) && useRegex.ValueKind == JsonValueKind.False))
+        {
+            throw new NotSupportedException($"{path}: only GPT-2's ByteLevel pre-tokenizer (with its regex) is supported.");
+        }
+
+        if (!model.TryGetProperty("vocab", out var vocab) || !model.TryGetProperty("merges", out var merges))
+        {
+            throw new InvalidDataException($"{path}: \"model\" lacks \"vocab\" or \"merges\".");
+        }
+
+        return new TokenizerFiles(
+            path,
+            path,
+            ReadTokenIds(vocab, path, "model.vocab", allowEmpty: false),
+            ReadJsonMerges(merges, path),
+            ReadAddedTokens(root, path),
+            preTokenizer.TryGetProperty("add_prefix_space", out var prefix) && prefix.ValueKind == JsonValueKind.True);
+    }
+
+    // Merges are "left right" strings, or [left, right] pairs in files from tokenizers 0.20 on.
+    private static List<string> ReadJsonMerges(JsonElement merges, string path)
+    {
+        if (merges.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidDataException($"{path}: model.merges is not an array.");
+        }
+
+        var list = new List<string>(merges.GetArrayLength());
+        foreach (var merge in merges.EnumerateArray())
+        {
+            var text = merge.ValueKind switch
+            {
+                JsonValueKind.String => merge.GetString()!,
+                JsonValueKind.Array when merge.GetArrayLength() == 2 && merge.EnumerateArray().All(part => part.ValueKind == JsonValueKind.String)
+                    => JoinPair(merge[0].GetString()!, merge[1].GetString()!, path),
+                _ => throw new InvalidDataException($"{path}: model.merges[{list.Count}] is neither \"a b\" nor [\"a\", \"b\"]."),
+            };
+            list.Add(CheckMerge(text, path, $"model.merges[{list.Count}]"));
+        }
+
+        return list.Count > 0 ? list : throw new InvalidDataException($"{path}: model.merges is empty.");
+    }
+
+    private static string JoinPair(string left, string right, string path) =>
+        left.Contains(' ', StringComparison.Ordinal) || right.Contains(' ', StringComparison.Ordinal)
+            ? throw new NotSupportedException($"{path}: the merge [\"{left}\", \"{right}\"] has a space inside a token, which byte-level BPE never does.")
+            : $"{left} {right}";
+
+    private static Dictionary<string, int> ReadAddedTokens(JsonElement root, string path)
+    {
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (!root.TryGetProperty("added_tokens", out var tokens) || tokens.ValueKind == JsonValueKind.Null)
+        {
+            return added;
+        }
+
+        if (tokens.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidDataException($"{path}: added_tokens is not an array.");
+        }
+
+        var index = 0;
+        foreach (var token in tokens.EnumerateArray())
+        {
+            var content = token.ValueKind == JsonValueKind.Object ? StringProperty(token, "content") : null;
+            if (content is null || !token.TryGetProperty("id", out var id) || !IsTokenId(id, out var value))
+            {
+                throw new InvalidDataException($"{path}: added_tokens[{index}] lacks a \"content\" string or a valid \"id\".");
+            }
+
+            index++;
+            added[content] = value;
+        }
+
+        return added;
+    }
+
+    private static List<string> ReadMergesFile(string path)
+    {
+        var merges = new List<string>();
+        var lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (line.Length == 0 || (lineNumber == 1 && line.StartsWith("#version", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            merges.Add(CheckMerge(line, path, $"line {lineNumber}"));
+        }
+
+        return merges.Count > 0 ? merges : throw new InvalidDataException($"{path}: no merges.");
+    }
+
+    private static string CheckMerge(string merge, string path, string where)
+    {
+        var space = merge.IndexOf(' ', StringComparison.Ordinal);
+        return space > 0 && space < merge.Length - 1 && merge.IndexOf(' ', space + 1) < 0
+            ? merge
+            : throw new InvalidDataException($"{path}: {where} is not a merge \"left right\": '{(merge.Length > 40 ? merge[..40] + "…" : merge)}'.");
+    }
+
+    private static Dictionary<string, int> ReadTokenIdsFile(string path, bool allowEmpty)
+    {
+        using var document = ParseJson(path);
+        return ReadTokenIds(document.RootElement, path, "the file", allowEmpty);
+    }
+
+    private static Dictionary<string, int> ReadTokenIds(JsonElement element, string path, string what, bool allowEmpty)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"{path}: {what} is not a JSON object of token → id.");
+        }
+
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!IsTokenId(property.Value, out var id))
+            {
+                throw new InvalidDataException($"{path}: {what} gives '{property.Name}' no valid id ({property.Value.GetRawText()}).");
+            }
+
+            ids[property.Name] = id;
+        }
+
+        return ids.Count > 0 || allowEmpty ? ids : throw new InvalidDataException($"{path}: {what} is empty.");
+    }
+
+    private static int? ReadConfigEndOfText(string modelFolder)
+    {
+        var path = Path.Combine(modelFolder, ConfigFile);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        using var config = ParseJson(path);
+        return config.RootElement.ValueKind == JsonValueKind.Object && config.RootElement.TryGetProperty("eos_token_id", out var eos)
+            && IsTokenId(eos, out var id) ? id : null;
+    }
+
+    private static bool IsTokenId(JsonElement element, out int id)
+    {
+        id = 0;
+        return element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out id) && id is >= 0 and < MaxTokenId;
+    }
+
+    private static string? StringProperty(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static JsonDocument ParseJson(string path)
+    {
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllBytes(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    private static char[] BuildByteLevelAlphabet()
+    {
+        // Printable Latin-1 bytes stand for themselves; the other 68 take U+0100 onwards, in byte order.
+        var chars = new char[256];
+        var next = 256;
+        for (var b = 0; b < chars.Length; b++)
+        {
+            chars[b] = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE ? (char)b : (char)next++;
+        }
+
+        return chars;
+    }
+
+    private static short[] InvertAlphabet(char[] alphabet)
+    {
+        var bytes = new short[alphabet.Max() + 1];
+        Array.Fill(bytes, (short)-1);
+        for (var b = 0; b < alphabet.Length; b++)
+        {
+            bytes[alphabet[b]] = (short)b;
+        }
+
+        return bytes;
+    }
+
+    // GPT-2's pre-tokenizer (tiktoken's r50k/p50k pattern): contractions, letters, digits, other symbols, whitespace.
+    [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
+    private static partial Regex Gpt2PreTokenizerRegex();
+
+    private sealed record TokenizerFiles(
+        string VocabSource, string MergesSource, Dictionary<string, int> Vocabulary, List<string> Merges, Dictionary<string, int> AddedTokens, bool AddPrefixSpace);
+}
