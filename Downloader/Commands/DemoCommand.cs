@@ -1,70 +1,62 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Downloader.Benchmarks;
+using System.Text.Json;
+using Models;
+using Models.Generation;
+using Models.TinyModel;
 using Tensorizer.Reading;
-using Tensorizer.Torch;
-using static TorchSharp.torch;
 
 namespace Downloader.Commands;
 
 /// <summary>
-/// <c>demo</c>: the end-to-end path on an embedded default. Builds a tiny GPT-J-shaped state dict
-/// deterministically, writes it as <c>.tensors</c>, reads it back into TorchSharp tensors with hashes verified
-/// and checks every tensor is identical.
+/// <c>demo</c>: the seed's whole path on the embedded default. Writes the tiny GPT-J as a model folder like the
+/// seed's converted PVC (config.json, tokenizer files, model.tensors), verifies every hash, loads it into
+/// TorchSharp and answers the seed's request, <c>{"instances": ["Once upon a time, there was"]}</c>.
 /// </summary>
 internal static class DemoCommand
 {
+    private const string SeedPrompt = "Once upon a time, there was";
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Command Create()
     {
         var output = new Option<DirectoryInfo>("--output", "-o")
         {
-            Description = "Folder for model.tensors.",
+            Description = "Model folder to write.",
             DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "tensorizer-demo")),
         };
-        var command = new Command("demo", "Write a tiny GPT-J-shaped model as .tensors and load it back, verified.") { output };
-        command.SetAction(async (parse, ct) => await RunAsync(parse.GetValue(output)!, ct));
+        var prompt = new Option<string>("--prompt") { Description = "Prompt to continue.", DefaultValueFactory = _ => SeedPrompt };
+        var command = new Command("demo", "Write the tiny GPT-J model folder, verify it, load it and continue the seed's prompt.") { output, prompt };
+        command.SetAction(async (parse, ct) => await RunAsync(parse.GetValue(output)!, parse.GetValue(prompt)!, ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(DirectoryInfo output, CancellationToken ct)
+    private static async Task<int> RunAsync(DirectoryInfo output, string prompt, CancellationToken ct)
     {
-        output.Create();
-        var path = Path.Combine(output.FullName, "model.tensors");
-        manual_seed(42);
-        var original = GptjShapes.Parameters(embedding: 64, layers: 2, vocabulary: 50400)
-            .ToDictionary(p => p.Name, p => randn(p.Shape, ScalarType.Float16));
-        try
-        {
-            var clock = Stopwatch.StartNew();
-            await TorchTensorWriter.WriteStateDictAsync(original, path, ct);
-            Console.Out.WriteLine($"wrote {path}: {original.Count} tensors, {InspectCommand.Bytes(new FileInfo(path).Length)} in {clock.Elapsed.TotalMilliseconds:0} ms");
+        var clock = Stopwatch.StartNew();
+        await TinyGptj.WriteAsync(output.FullName, ct);
+        Console.Out.WriteLine($"wrote {output.FullName}: {string.Join(", ", output.GetFiles().Select(f => $"{f.Name} ({InspectCommand.Bytes(f.Length)})"))} in {clock.ElapsedMilliseconds} ms");
 
-            await using var file = await TensorFile.OpenAsync(path, ct);
-            clock.Restart();
-            var loaded = await file.LoadTensorsAsync(new TorchLoadOptions { Load = new LoadOptions { VerifyHashes = true } }, cancellationToken: ct);
-            try
-            {
-                var mismatched = original.Where(p => !Identical(p.Value, loaded[p.Key])).Select(p => p.Key).ToList();
-                Console.Out.WriteLine($"loaded {loaded.Count} tensors into TorchSharp (CPU, hashes verified) in {clock.Elapsed.TotalMilliseconds:0} ms, format version {file.Header.Version}");
-                Console.Out.WriteLine(mismatched.Count == 0 ? "OK: every tensor is identical to what was written" : $"FAILED: {string.Join(", ", mismatched)} differ");
-                return mismatched.Count == 0 ? ExitCodes.Success : ExitCodes.VerificationFailed;
-            }
-            finally
-            {
-                foreach (var tensor in loaded.Values)
-                {
-                    tensor.Dispose();
-                }
-            }
-        }
-        finally
+        var tensors = Path.Combine(output.FullName, ModelFolder.TensorsFile);
+        await using (var file = await TensorFile.OpenAsync(tensors, ct))
         {
-            foreach (var tensor in original.Values)
+            var mismatches = await file.VerifyAsync(cancellationToken: ct);
+            Console.Out.WriteLine($"verified {file.Index.Count} tensors (format version {file.Header.Version}): {(mismatches.Count == 0 ? "all hashes match" : $"{mismatches.Count} mismatches")}");
+            if (mismatches.Count > 0)
             {
-                tensor.Dispose();
+                return ExitCodes.VerificationFailed;
             }
         }
+
+        clock.Restart();
+        using var generator = await ModelFolder.LoadAsync(output.FullName, cancellationToken: ct);
+        Console.Out.WriteLine($"loaded GPT-J ({TinyGptj.Config.NLayer} layers × {TinyGptj.Config.NEmbd}) into TorchSharp in {clock.ElapsedMilliseconds} ms");
+
+        // The seed's generation defaults (sampling, top-k 50, 50 new tokens, prompt included), seeded to be repeatable.
+        clock.Restart();
+        var result = generator.Generate([prompt], GenerationOptions.SeedDefaults with { Seed = 0 }, ct)[0];
+        Console.Out.WriteLine($"generated {result.Tokens.Count} tokens in {clock.ElapsedMilliseconds} ms ({result.FinishReason})");
+        Console.Out.WriteLine(JsonSerializer.Serialize(new { predictions = new[] { prompt + result.Text } }, Readable));
+        return ExitCodes.Success;
     }
-
-    private static bool Identical(Tensor a, Tensor b) => a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.bytes.SequenceEqual(b.bytes);
 }

@@ -17,15 +17,9 @@ internal sealed class TokenSampler(GenerationOptions options)
             return ArgMax(logits);
         }
 
-        var candidates = new int[logits.Length];
-        for (var i = 0; i < candidates.Length; i++)
-        {
-            candidates[i] = i;
-        }
-
         var scores = logits.ToArray();
-        Array.Sort(candidates, (a, b) => scores[b].CompareTo(scores[a]));
-        var keep = options.TopK > 0 ? Math.Min(options.TopK, candidates.Length) : candidates.Length;
+        var candidates = MostLikely(scores, options.TopK > 0 ? Math.Min(options.TopK, scores.Length) : scores.Length);
+        var keep = candidates.Length;
 
         // Softmax over the kept candidates at this temperature, most likely first.
         var probabilities = new double[keep];
@@ -62,6 +56,28 @@ internal sealed class TokenSampler(GenerationOptions options)
         }
 
         return candidates[nucleus - 1];
+    }
+
+    /// <summary>The <paramref name="count"/> highest-scoring token ids, best first (a bounded heap: top-k is usually small).</summary>
+    private static int[] MostLikely(float[] scores, int count)
+    {
+        var heap = new PriorityQueue<int, float>(count + 1);
+        for (var i = 0; i < scores.Length; i++)
+        {
+            heap.Enqueue(i, scores[i]);
+            if (heap.Count > count)
+            {
+                heap.Dequeue(); // drops the lowest score
+            }
+        }
+
+        var best = new int[heap.Count];
+        for (var i = best.Length - 1; i >= 0; i--)
+        {
+            best[i] = heap.Dequeue();
+        }
+
+        return best;
     }
 
     private void ApplyRepetitionPenalty(Span<float> logits, IReadOnlyCollection<int> seen)

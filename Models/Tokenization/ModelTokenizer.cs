@@ -142,7 +142,7 @@ public sealed partial class ModelTokenizer
         return new ModelTokenizer(bpe, BuildTokenBytes(files.Vocabulary, specialTokens), files.AddPrefixSpace, endOfText);
     }
 
-    // Microsoft.ML.Tokenizers skips merges it cannot apply; Hugging Face refuses them, and so does this.
+    // A merge outside the vocabulary means the two files do not belong together; Hugging Face refuses it too.
     private static void CheckMerges(TokenizerFiles files)
     {
         foreach (var merge in files.Merges)

@@ -14,7 +14,9 @@ public class CliTests
         {
             var demo = await RunAsync("demo", "--output", dir);
             Assert.True(demo.ExitCode == 0, demo.Output);
-            Assert.Contains("OK: every tensor is identical", demo.Output, StringComparison.Ordinal);
+            Assert.Contains("all hashes match", demo.Output, StringComparison.Ordinal);
+            Assert.Contains("{\"predictions\":[\"Once upon a time, there was", demo.Output, StringComparison.Ordinal);
+            Assert.Equal(["config.json", "merges.txt", "model.tensors", "vocab.json"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
             var model = Path.Combine(dir, "model.tensors");
 
             var inspect = await RunAsync("inspect", model, "--json");
@@ -26,6 +28,7 @@ public class CliTests
             Assert.Equal("state_dict", wte.GetProperty("type").GetString());
             Assert.Equal("<f2", wte.GetProperty("dtype").GetString());
             Assert.Equal([50400, 64], wte.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
+            Assert.Equal(25, json.RootElement.GetProperty("tensorCount").GetInt32()); // wte, 2 × 10 per block, ln_f and lm_head pairs
             Assert.Equal(64, wte.GetProperty("hashes").GetProperty("sha256").GetString()!.Length);
 
             Assert.Equal(0, (await RunAsync("verify", model)).ExitCode);

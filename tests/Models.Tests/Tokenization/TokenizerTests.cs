@@ -104,6 +104,17 @@ public sealed class TokenizerTests(Gpt2FolderFixture gpt2) : IClassFixture<Gpt2F
     }
 
     [Fact]
+    public void Encodes_the_same_from_many_threads()
+    {
+        var texts = RandomTexts(seed: 3, count: 400).ToArray();
+        var expected = texts.Select(gpt2.Tokenizer.Encode).ToArray();
+        var tokenizer = ModelTokenizer.Load(gpt2.Folder); // a cold cache, so threads race to fill it
+        var actual = new IReadOnlyList<int>[texts.Length];
+        Parallel.For(0, texts.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => actual[i] = tokenizer.Encode(texts[i]));
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
     public void Writes_hugging_faces_gpt2_files()
     {
         Assert.Equal("#version: 0.2", gpt2.Merges[0]);
