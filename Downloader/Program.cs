@@ -12,6 +12,7 @@ var root = new RootCommand("Fetch checkpoints, convert them to tensorizer .tenso
     DemoCommand.Create(),
     BenchmarkCommand.Create(),
     RemoteBenchmarkCommand.Create(),
+    GenerationBenchmarkCommand.Create(),
 };
 
 var parsed = root.Parse(args);
