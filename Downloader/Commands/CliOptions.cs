@@ -6,9 +6,6 @@ namespace Downloader.Commands;
 /// <summary>Options several commands share.</summary>
 internal static class CliOptions
 {
-    public static Argument<string> Location() =>
-        new("location") { Description = "A .tensors file: a path, file://, http(s):// or s3://bucket/key." };
-
     public static Option<int> Readers() => new("--readers", "-r")
     {
         Description = "Parallel readers.",

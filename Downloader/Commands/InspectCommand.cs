@@ -13,12 +13,13 @@ internal static class InspectCommand
 
     public static Command Create()
     {
-        var location = CliOptions.Location();
+        var location = new LocationOptions();
         var json = new Option<bool>("--json") { Description = "Print the same as JSON." };
-        var command = new Command("inspect", "Show a .tensors file's version, counts, bytes and tensor table.") { location, json };
+        var command = new Command("inspect", "Show a .tensors file's version, counts, bytes and tensor table.") { json };
+        location.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            await using var tensors = await TensorFile.OpenAsync(parse.GetValue(location)!, ct);
+            await using var tensors = await location.OpenAsync(parse, ct);
             var headers = await Task.WhenAll(tensors.Index.Select(e => tensors.ReadHeaderAsync(e, ct)));
             var rows = tensors.Index.Zip(headers, (entry, header) => (entry, header.Header)).ToList();
             Console.Out.Write(parse.GetValue(json) ? AsJson(tensors, rows) : AsTable(tensors, rows));

@@ -9,13 +9,14 @@ internal static class VerifyCommand
 {
     public static Command Create()
     {
-        var location = CliOptions.Location();
+        var location = new LocationOptions();
         var readers = CliOptions.Readers();
         var chunk = CliOptions.ChunkMiB();
-        var command = new Command("verify", "Check every tensor's stored hashes.") { location, readers, chunk };
+        var command = new Command("verify", "Check every tensor's stored hashes.") { readers, chunk };
+        location.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            await using var tensors = await TensorFile.OpenAsync(parse.GetValue(location)!, ct);
+            await using var tensors = await location.OpenAsync(parse, ct);
             var options = new LoadOptions { Readers = parse.GetValue(readers), ChunkSize = parse.GetValue(chunk) << 20 };
             var clock = Stopwatch.StartNew();
             var mismatches = await tensors.VerifyAsync(options, new ProgressLine("verify", clock), ct);

@@ -31,10 +31,21 @@ public sealed class LocationTests : IClassFixture<MotoServerFixture>, IAsyncLife
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         await using var server = builder.Build();
         server.MapGet("/model.tensors", () => Results.File(Model, "application/octet-stream", enableRangeProcessing: true));
+        server.MapGet("/private/model.tensors", (HttpContext context) =>
+            context.Request.Headers.Authorization == "Bearer hf_secret" && context.Request.Headers["X-Mirror"] == "eu"
+                ? Results.File(Model, "application/octet-stream", enableRangeProcessing: true)
+                : Results.StatusCode(401));
         await server.StartAsync();
         var url = server.Urls.First() + "/model.tensors";
 
         await AssertSameAsLocalAsync(url, new Dictionary<string, string>());
+
+        var privateUrl = server.Urls.First() + "/private/model.tensors";
+        var refused = await CliTests.RunAsync("inspect", privateUrl);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("401", refused.Error, StringComparison.Ordinal);
+        var withToken = await CliTests.RunAsync(new Dictionary<string, string> { ["HF_TOKEN"] = "hf_secret" }, "inspect", privateUrl, "-H", "X-Mirror: eu");
+        Assert.True(withToken.ExitCode == 0, withToken.Error);
     }
 
     [Fact]
