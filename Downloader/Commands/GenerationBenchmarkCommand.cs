@@ -73,7 +73,7 @@ internal static class GenerationBenchmarkCommand
         {
             var prompts = Enumerable.Range(0, batch).Select(b => (IReadOnlyList<int>)[.. prompt.Skip(b).Take(32).Select(t => (int)t)]).ToList();
             var options = Enumerable.Repeat(new GenerationOptions { MaxNewTokens = 32, StopAtEndOfText = false }, batch).ToList();
-            var seconds = BestOf(2, () => Time(() => generator.Generate(prompts, options, onToken: null, ct)));
+            var seconds = BestOf(2, () => Time(() => generator.Generate(prompts, options, onToken: null, cancellationToken: ct)));
             Print($"  greedy decode, batch {batch}: {batch * 32 / seconds,8:0} tokens/s ({32 / seconds:0} steps/s)");
         }
     }

@@ -1,10 +1,11 @@
 namespace Models.Generation;
 
-/// <summary>Why a sequence stopped: a stop sequence or the end-of-text token, or the token limit.</summary>
+/// <summary>Why a sequence stopped: a stop sequence or the end-of-text token, the token limit, or its caller left.</summary>
 public enum FinishReason
 {
     Stop,
     Length,
+    Cancelled,
 }
 
 /// <summary>One finished continuation: the new token ids and their text (cut before any stop sequence).</summary>

@@ -82,5 +82,8 @@ internal sealed class SequenceState
         return token;
     }
 
+    /// <summary>The caller is gone: stop generating for this sequence; the rest of the batch goes on.</summary>
+    public void Cancel() => _finish ??= FinishReason.Cancelled;
+
     public GenerationResult Result() => new(Prompt, _generated, _text.ToString(), _finish ?? FinishReason.Length);
 }

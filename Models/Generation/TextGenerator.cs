@@ -21,7 +21,7 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<string> prompts, GenerationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        return Generate([.. prompts.Select(tokenizer.Encode)], [.. prompts.Select(_ => options)], onToken: null, cancellationToken);
+        return Generate([.. prompts.Select(tokenizer.Encode)], [.. prompts.Select(_ => options)], onToken: null, cancellationToken: cancellationToken);
     }
 
     /// <summary>Streams one prompt's continuation token by token; stop when the enumeration is abandoned or cancelled.</summary>
@@ -35,7 +35,7 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
             {
                 try
                 {
-                    Generate([tokenizer.Encode(prompt)], [options], (_, token) => channel.Writer.TryWrite(token), abandoned.Token);
+                    Generate([tokenizer.Encode(prompt)], [options], (_, token) => channel.Writer.TryWrite(token), cancellationToken: abandoned.Token);
                     channel.Writer.Complete();
                 }
                 catch (Exception e)
@@ -60,12 +60,14 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
 
     /// <summary>
     /// The engine: one batch of token prompts, each with its own options; <paramref name="onToken"/> sees every new
-    /// token of sequence <c>i</c> with the text it completes.
+    /// token of sequence <c>i</c> with the text it completes. A cancelled entry of <paramref name="sequenceCancellation"/>
+    /// stops that sequence only (its caller left); <paramref name="cancellationToken"/> stops the batch.
     /// </summary>
     public IReadOnlyList<GenerationResult> Generate(
         IReadOnlyList<IReadOnlyList<int>> prompts,
         IReadOnlyList<GenerationOptions> options,
         Action<int, GeneratedToken>? onToken,
+        IReadOnlyList<CancellationToken>? sequenceCancellation = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
@@ -79,7 +81,7 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
         _gate.Wait(cancellationToken);
         try
         {
-            Run(sequences, onToken, cancellationToken);
+            Run(sequences, onToken, sequenceCancellation, cancellationToken);
         }
         finally
         {
@@ -89,7 +91,7 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
         return [.. sequences.Select(s => s.Result())];
     }
 
-    private void Run(SequenceState[] sequences, Action<int, GeneratedToken>? onToken, CancellationToken cancellationToken)
+    private void Run(SequenceState[] sequences, Action<int, GeneratedToken>? onToken, IReadOnlyList<CancellationToken>? sequenceCancellation, CancellationToken cancellationToken)
     {
         var longestPrompt = sequences.Max(s => s.Prompt.Count);
         var steps = sequences.Max(s => s.Options.MaxNewTokens);
@@ -137,6 +139,11 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
             for (var b = 0; b < sequences.Length; b++)
             {
                 var sequence = sequences[b];
+                if (sequenceCancellation is not null && sequenceCancellation[b].IsCancellationRequested)
+                {
+                    sequence.Cancel();
+                }
+
                 next[b] = sequence.Done ? pad : sequence.Append(logits.AsSpan(b * vocabulary, vocabulary), b, onToken);
             }
 

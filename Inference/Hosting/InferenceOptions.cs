@@ -1,0 +1,55 @@
+namespace Inference.Hosting;
+
+/// <summary>
+/// The service's settings, read the KServe way from environment variables (or any configuration source):
+/// <c>MODEL_NAME</c>, <c>MODEL_PATH</c> or <c>STORAGE_URI</c>, <c>MODEL_TENSORS</c>, <c>DEVICE</c>, <c>DTYPE</c>, …
+/// </summary>
+public sealed record InferenceOptions
+{
+    /// <summary>Where KServe's storage initializer puts a model named by <c>STORAGE_URI</c>.</summary>
+    public const string KServeModelMount = "/mnt/models";
+
+    public string ModelName { get; init; } = "gptj";
+
+    /// <summary>The model folder; null serves the embedded tiny GPT-J (built into a temporary folder at start).</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary><c>model.tensors</c> elsewhere than the folder: a path, http(s):// or s3:// location.</summary>
+    public string? TensorsLocation { get; init; }
+
+    public string Device { get; init; } = "cpu";
+
+    public string Dtype { get; init; } = "float32";
+
+    public int LoadReaders { get; init; } = 8;
+
+    public bool VerifyHashes { get; init; }
+
+    /// <summary>Exit non-zero when loading fails, so Kubernetes restarts the pod (off: stay up, report it on health).</summary>
+    public bool ExitOnLoadFailure { get; init; } = true;
+
+    public int MaxBatchSize { get; init; } = 8;
+
+    /// <summary>Requests waiting beyond this are refused with 503 instead of queueing without bound.</summary>
+    public int QueueCapacity { get; init; } = 64;
+
+    public static InferenceOptions FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var defaults = new InferenceOptions();
+        var storageUri = configuration["STORAGE_URI"];
+        return new InferenceOptions
+        {
+            ModelName = configuration["MODEL_NAME"] ?? defaults.ModelName,
+            ModelPath = configuration["MODEL_PATH"] ?? (string.IsNullOrEmpty(storageUri) ? null : KServeModelMount),
+            TensorsLocation = configuration["MODEL_TENSORS"],
+            Device = configuration["DEVICE"] ?? defaults.Device,
+            Dtype = configuration["DTYPE"] ?? defaults.Dtype,
+            LoadReaders = configuration.GetValue("LOAD_READERS", defaults.LoadReaders),
+            VerifyHashes = configuration.GetValue("VERIFY_HASHES", defaults.VerifyHashes),
+            ExitOnLoadFailure = configuration.GetValue("EXIT_ON_LOAD_FAILURE", defaults.ExitOnLoadFailure),
+            MaxBatchSize = configuration.GetValue("MAX_BATCH_SIZE", defaults.MaxBatchSize),
+            QueueCapacity = configuration.GetValue("QUEUE_CAPACITY", defaults.QueueCapacity),
+        };
+    }
+}

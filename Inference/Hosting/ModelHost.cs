@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Inference.Telemetry;
+using Models;
+using Models.Generation;
+using Models.TinyModel;
+using Tensorizer.Reading;
+using static TorchSharp.torch;
+
+namespace Inference.Hosting;
+
+/// <summary>
+/// Loads the model in the background at start: liveness is true at once, readiness only once the weights are in
+/// and a warm-up generation ran. A failure is kept for the health endpoints and logged; by default the process
+/// then exits non-zero so Kubernetes restarts it.
+/// </summary>
+public sealed partial class ModelHost(
+    InferenceOptions options, InferenceMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger) : BackgroundService
+{
+    private readonly Stopwatch _clock = new();
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private volatile LoadStatus _status = new(LoadPhase.Starting, 0, 0, 0, DateTimeOffset.UtcNow, TimeSpan.Zero, null, null);
+    private TextGenerator? _generator;
+
+    public string ModelName => options.ModelName;
+
+    public bool IsReady => _status.Phase == LoadPhase.Ready;
+
+    public LoadStatus Status => _status with { Elapsed = _status.Phase is LoadPhase.Ready or LoadPhase.Failed ? _status.Elapsed : _clock.Elapsed };
+
+    /// <summary>The loaded model's generator; throws unless ready (callers check <see cref="IsReady"/> first).</summary>
+    public TextGenerator Generator => _generator ?? throw new InvalidOperationException($"Model {options.ModelName} is not ready.");
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield(); // let the host start listening: liveness must not wait for the load
+        _clock.Start();
+        string? location = null;
+        try
+        {
+            var folder = options.ModelPath ?? await BuildEmbeddedModelAsync(stoppingToken);
+            location = options.TensorsLocation ?? Path.Combine(folder, ModelFolder.TensorsFile);
+            _clock.Restart(); // the load proper: open, read, copy; not building the embedded default
+            SetPhase(LoadPhase.Opening, location);
+            var progress = new Progress(this, location);
+            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(options), progress, stoppingToken);
+            var (bytes, seconds) = (_status.TotalBytes, _clock.Elapsed.TotalSeconds);
+            var rate = bytes / Math.Max(seconds, 1e-9);
+            metrics.LoadBytes.Add(bytes);
+            metrics.LoadDuration.Record(seconds, new KeyValuePair<string, object?>("phase", "read"));
+            metrics.LoadRate.Record(rate);
+            LogDeserialized(bytes, seconds, rate / 1e6, location);
+
+            SetPhase(LoadPhase.WarmingUp, location);
+            var warmUp = Stopwatch.StartNew();
+            generator.Generate(["Hello"], new GenerationOptions { MaxNewTokens = 1 }, stoppingToken);
+            metrics.LoadDuration.Record(warmUp.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("phase", "warm_up"));
+            _generator = generator;
+            _clock.Stop();
+            _status = _status with { Phase = LoadPhase.Ready, Elapsed = _clock.Elapsed };
+            LogReady(options.ModelName, _clock.Elapsed.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // shutting down mid-load
+        }
+        catch (Exception e)
+        {
+            _clock.Stop();
+            _status = _status with { Phase = LoadPhase.Failed, Error = e.Message, Elapsed = _clock.Elapsed, Location = location };
+            LogLoadFailed(e, options.ModelName, location);
+            if (options.ExitOnLoadFailure)
+            {
+                Environment.ExitCode = 1;
+                lifetime.StopApplication();
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _generator?.Dispose();
+        base.Dispose();
+    }
+
+    private static ModelLoadOptions LoadOptionsFor(InferenceOptions options) => new()
+    {
+        Device = new Device(options.Device),
+        Dtype = options.Dtype.ToUpperInvariant() switch
+        {
+            "FLOAT32" or "FP32" => ScalarType.Float32,
+            "FLOAT16" or "FP16" or "HALF" => ScalarType.Float16,
+            "BFLOAT16" or "BF16" => ScalarType.BFloat16,
+            _ => throw new ArgumentException($"DTYPE '{options.Dtype}' is not one of float32, float16, bfloat16."),
+        },
+        TensorsLocation = options.TensorsLocation,
+        Load = new LoadOptions { Readers = options.LoadReaders, VerifyHashes = options.VerifyHashes },
+    };
+
+    private async Task<string> BuildEmbeddedModelAsync(CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"inference-tiny-gptj-{Guid.NewGuid():N}");
+        LogEmbedded(folder);
+        await TinyGptj.WriteAsync(folder, cancellationToken);
+        return folder;
+    }
+
+    private void SetPhase(LoadPhase phase, string? location) => _status = _status with { Phase = phase, Location = location, StartedAt = _startedAt };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deserialized {Bytes} bytes in {Seconds:0.00} s, {MegabytesPerSecond:0.0} MB/s using Tensorizer from {Location}")]
+    private partial void LogDeserialized(long bytes, double seconds, double megabytesPerSecond, string location);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} is ready after {Seconds:0.00} s")]
+    private partial void LogReady(string model, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Loading model {Model} from {Location} failed")]
+    private partial void LogLoadFailed(Exception exception, string model, string? location);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No MODEL_PATH or STORAGE_URI: serving the embedded tiny GPT-J from {Folder}")]
+    private partial void LogEmbedded(string folder);
+
+    /// <summary>Turns the loader's progress into the status snapshot (called from reader threads).</summary>
+    private sealed class Progress(ModelHost host, string location) : IProgress<LoadProgress>
+    {
+        public void Report(LoadProgress value)
+        {
+            var elapsed = host._clock.Elapsed.TotalSeconds;
+            host._status = host._status with
+            {
+                Phase = LoadPhase.Reading,
+                BytesRead = value.BytesRead,
+                TotalBytes = value.TotalBytes,
+                BytesPerSecond = value.BytesRead / Math.Max(elapsed, 1e-9),
+                Location = location,
+            };
+        }
+    }
+}

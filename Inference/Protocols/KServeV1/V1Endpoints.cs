@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Inference.Hosting;
+using Inference.Serving;
+using Models.Generation;
+
+namespace Inference.Protocols.KServeV1;
+
+/// <summary>
+/// KServe's V1 protocol, as the seed serves it: <c>POST /v1/models/{name}:predict</c> with
+/// <c>{"instances": ["prompt", …]}</c> (or <c>inputs</c>) → <c>{"predictions": ["prompt + continuation", …]}</c>,
+/// with the seed's generation defaults and optional <c>parameters</c>; plus liveness and model status.
+/// </summary>
+internal static class V1Endpoints
+{
+    public static void MapKServeV1(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", () => Results.Json(new { status = "alive" }));
+        app.MapGet("/v1/models", (ModelHost host) => Results.Json(ModelList(host)));
+        app.MapGet("/v1/models/{name}", (string name, ModelHost host) =>
+            name != host.ModelName ? KServeErrors.ModelNotFound(name)
+            : host.IsReady ? Results.Json(new { name, ready = true })
+            : KServeErrors.ModelNotReady(name));
+
+        // "{name}:predict" is one path segment; match it whole and split at the verb.
+        app.MapPost("/v1/models/{target}", (string target, HttpRequest request, ModelHost host, GenerationScheduler queue) =>
+            KServeErrors.HandleAsync(() => PredictAsync(target, request, host, queue)));
+    }
+
+    /// <summary>
+    /// KServe V1's list, with OpenAI's fields beside it: <c>GET /v1/models</c> is also where OpenAI clients with a
+    /// <c>/v1</c> base URL look, and each reads only its own keys.
+    /// </summary>
+    internal static object ModelList(ModelHost host) => new
+    {
+        models = new[] { host.ModelName },
+        @object = "list",
+        data = new[] { new { id = host.ModelName, @object = "model", created = Startup.Epoch, owned_by = "tensorizer-dotnet" } },
+    };
+
+    private static async Task<IResult> PredictAsync(string target, HttpRequest request, ModelHost host, GenerationScheduler queue)
+    {
+        var separator = target.LastIndexOf(':');
+        var (name, verb) = separator < 0 ? (target, "") : (target[..separator], target[(separator + 1)..]);
+        if (verb != "predict")
+        {
+            return verb == "explain"
+                ? KServeErrors.Error(StatusCodes.Status501NotImplemented, "Explain is not supported for this model.")
+                : KServeErrors.Error(StatusCodes.Status404NotFound, $"Unknown verb '{verb}'; use {name}:predict.");
+        }
+
+        if (KServeErrors.CheckModel(host, name) is { } notServable)
+        {
+            return notServable;
+        }
+
+        using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        var root = body.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidRequestException("Expected payload to be a dict");
+        }
+
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Name is not ("instances" or "inputs" or "parameters"))
+            {
+                throw new InvalidRequestException($"Unknown field '{property.Name}'; expected \"instances\" (or \"inputs\") and optional \"parameters\".");
+            }
+        }
+
+        var instances = root.TryGetProperty("instances", out var i) ? i : root.TryGetProperty("inputs", out var n) ? n : default;
+        if (instances.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidRequestException("Expected \"instances\" to be a list");
+        }
+
+        var prompts = instances.EnumerateArray().Select((e, index) => e.ValueKind == JsonValueKind.String
+            ? e.GetString()!
+            : throw new InvalidRequestException($"Instance {index} is not a string; each instance is a prompt.")).ToList();
+        if (prompts.Count == 0)
+        {
+            throw new InvalidRequestException("Expected at least one instance.");
+        }
+
+        var (options, returnFullText) = GenerationParameters.Parse(
+            root.TryGetProperty("parameters", out var parameters) ? parameters : null, GenerationOptions.SeedDefaults, returnFullTextByDefault: true);
+        var tokenizer = host.Generator.Tokenizer;
+        var requests = prompts.Select(prompt => queue.Submit(tokenizer.Encode(prompt), options, request.HttpContext.RequestAborted)).ToList();
+        var results = await Task.WhenAll(requests.Select(r => r.Completion.Task));
+        return Results.Json(new { predictions = prompts.Select((prompt, k) => (returnFullText ? prompt : "") + results[k].Text) });
+    }
+}

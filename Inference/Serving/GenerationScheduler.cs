@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Inference.Hosting;
+using Inference.Telemetry;
+using Models.Generation;
+
+namespace Inference.Serving;
+
+/// <summary>The queue is full: the caller should retry later (HTTP 503).</summary>
+public sealed class QueueFullException(int capacity) : Exception($"The server is busy: {capacity} requests are already waiting. Retry later.");
+
+/// <summary>
+/// Dynamic batching: requests wait in a bounded queue; whenever the model is free, every waiting request (up to
+/// the batch size) runs as one batch through the shared generation engine. Every protocol submits here.
+/// </summary>
+public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions options, InferenceMetrics metrics, ILogger<GenerationScheduler> logger) : BackgroundService
+{
+    private readonly Channel<GenerationRequest> _waiting = Channel.CreateBounded<GenerationRequest>(
+        new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+
+    /// <summary>Queues a prompt; tokens stream from the returned request, which completes with the result.</summary>
+    /// <exception cref="QueueFullException">Too many requests are waiting.</exception>
+    /// <exception cref="ArgumentException">An empty prompt, invalid options, or more tokens than the context holds.</exception>
+    public GenerationRequest Submit(IReadOnlyList<int> prompt, GenerationOptions generation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(generation);
+        generation.Validate();
+        var context = host.Generator.Model.Config.ContextLength;
+        if (prompt.Count == 0)
+        {
+            throw new ArgumentException("The prompt is empty.");
+        }
+
+        if (prompt.Count + generation.MaxNewTokens > context)
+        {
+            throw new ArgumentException(
+                $"This model's maximum context length is {context} tokens. However, you requested {prompt.Count + generation.MaxNewTokens} tokens ({prompt.Count} in the prompt, {generation.MaxNewTokens} to generate).");
+        }
+
+        var request = new GenerationRequest(prompt, generation, cancellationToken);
+        if (!_waiting.Writer.TryWrite(request))
+        {
+            throw new QueueFullException(options.QueueCapacity);
+        }
+
+        metrics.QueueDepth.Add(1);
+        return request;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (await _waiting.Reader.WaitToReadAsync(stoppingToken))
+        {
+            var batch = new List<GenerationRequest>();
+            while (batch.Count < options.MaxBatchSize && _waiting.Reader.TryRead(out var request))
+            {
+                metrics.QueueDepth.Add(-1);
+                if (!request.CancellationToken.IsCancellationRequested)
+                {
+                    batch.Add(request);
+                }
+                else
+                {
+                    request.Completion.TrySetCanceled(request.CancellationToken);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                // The engine is synchronous and CPU-bound: run it off the request threads.
+                await Task.Factory.StartNew(() => Run(batch, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private void Run(List<GenerationRequest> batch, CancellationToken stoppingToken)
+    {
+        metrics.BatchSize.Record(batch.Count);
+        using var activity = InferenceMetrics.Activities.StartActivity("generate");
+        activity?.SetTag("batch.size", batch.Count);
+        var firstToken = new bool[batch.Count];
+        try
+        {
+            var results = host.Generator.Generate(
+                [.. batch.Select(r => r.Prompt)],
+                [.. batch.Select(r => r.Options)],
+                (i, token) =>
+                {
+                    if (!firstToken[i])
+                    {
+                        firstToken[i] = true;
+                        metrics.TimeToFirstToken.Record(Stopwatch.GetElapsedTime(batch[i].EnqueuedAt).TotalSeconds);
+                    }
+
+                    batch[i].Tokens.Writer.TryWrite(token);
+                },
+                [.. batch.Select(r => r.CancellationToken)],
+                stoppingToken);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                metrics.GeneratedTokens.Add(results[i].Tokens.Count);
+                batch[i].Tokens.Writer.TryComplete();
+                batch[i].Completion.TrySetResult(results[i]);
+            }
+        }
+        catch (Exception e)
+        {
+            LogBatchFailed(e, batch.Count);
+            foreach (var request in batch)
+            {
+                request.Tokens.Writer.TryComplete(e);
+                request.Completion.TrySetException(e);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A batch of {Count} requests failed")]
+    private partial void LogBatchFailed(Exception exception, int count);
+}

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Inference.Telemetry;
+
+/// <summary>The service's own OpenTelemetry instruments: the model load and the requests.</summary>
+public sealed class InferenceMetrics : IDisposable
+{
+    public const string Name = "Inference";
+
+    private readonly Meter _meter;
+
+    public InferenceMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _meter = meterFactory.Create(Name);
+        LoadBytes = _meter.CreateCounter<long>("inference.load.bytes", "By", "Tensor bytes read while loading the model.");
+        LoadDuration = _meter.CreateHistogram<double>("inference.load.duration", "s", "Time to load the model, by phase.");
+        LoadRate = _meter.CreateHistogram<double>("inference.load.rate", "By/s", "Load throughput.");
+        RequestDuration = _meter.CreateHistogram<double>("inference.request.duration", "s", "Generation request latency, by protocol.");
+        TimeToFirstToken = _meter.CreateHistogram<double>("inference.request.time_to_first_token", "s", "Time from arrival to the first generated token.");
+        GeneratedTokens = _meter.CreateCounter<long>("inference.tokens.generated", "{token}", "Tokens generated.");
+        BatchSize = _meter.CreateHistogram<int>("inference.batch.size", "{sequence}", "Sequences per batch.");
+        QueueDepth = _meter.CreateUpDownCounter<int>("inference.queue.depth", "{request}", "Requests waiting for the model.");
+    }
+
+    public static ActivitySource Activities { get; } = new(Name);
+
+    public Counter<long> LoadBytes { get; }
+
+    public Histogram<double> LoadDuration { get; }
+
+    public Histogram<double> LoadRate { get; }
+
+    public Histogram<double> RequestDuration { get; }
+
+    public Histogram<double> TimeToFirstToken { get; }
+
+    public Counter<long> GeneratedTokens { get; }
+
+    public Histogram<int> BatchSize { get; }
+
+    public UpDownCounter<int> QueueDepth { get; }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,78 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+
+namespace Inference.Tests;
+
+/// <summary>The real inference service on 127.0.0.1 (a free port) with the embedded tiny GPT-J, ready when started.</summary>
+public sealed class InferenceServer : IAsyncLifetime
+{
+    private readonly Dictionary<string, string?> _settings;
+    private WebApplication? _app;
+
+    public InferenceServer() : this(new Dictionary<string, string?>())
+    {
+    }
+
+    private InferenceServer(Dictionary<string, string?> settings) => _settings = settings;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public Uri BaseAddress => Client.BaseAddress!;
+
+    /// <summary>Another server with its own settings (MODEL_PATH, QUEUE_CAPACITY, …); waits for readiness unless told not to.</summary>
+    public static async Task<InferenceServer> StartAsync(Dictionary<string, string?> settings, bool waitUntilReady = true)
+    {
+        var server = new InferenceServer(settings);
+        await server.StartAsync(waitUntilReady);
+        return server;
+    }
+
+    public Task InitializeAsync() => StartAsync(waitUntilReady: true);
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
+    private async Task StartAsync(bool waitUntilReady)
+    {
+        _settings.TryAdd("EXIT_ON_LOAD_FAILURE", "false");
+        _app = Startup.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(_settings));
+        await _app.StartAsync();
+        Client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromMinutes(2) };
+        if (!waitUntilReady)
+        {
+            return;
+        }
+
+        for (var deadline = DateTime.UtcNow.AddMinutes(2); DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            var status = await Client.GetFromJsonAsync<JsonElement>("/status");
+            var phase = status.GetProperty("phase").GetString();
+            if (phase == "ready")
+            {
+                return;
+            }
+
+            if (phase == "failed")
+            {
+                throw new InvalidOperationException($"The model failed to load: {status.GetProperty("error")}");
+            }
+        }
+
+        throw new TimeoutException("The model did not become ready within 2 minutes.");
+    }
+}

@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+
+namespace Inference.Tests;
+
+/// <summary>KServe V1 as the seed serves it, against the real service.</summary>
+public class KServeV1Tests(InferenceServer server) : IClassFixture<InferenceServer>
+{
+    [Fact]
+    public async Task The_seeds_request_gets_the_prompt_and_its_continuation()
+    {
+        var response = await server.Client.PostAsync("/v1/models/gptj:predict",
+            new StringContent("""{"instances": ["Once upon a time, there was"]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = await InferenceServer.JsonAsync(response);
+        var prediction = Assert.Single(json.GetProperty("predictions").EnumerateArray()).GetString()!;
+        Assert.StartsWith("Once upon a time, there was", prediction, StringComparison.Ordinal);
+        Assert.True(prediction.Length > "Once upon a time, there was".Length);
+    }
+
+    [Fact]
+    public async Task Parameters_control_generation_and_seeded_requests_repeat()
+    {
+        const string body = """{"instances": ["Hello", "Once upon a time"], "parameters": {"max_new_tokens": 5, "seed": 3, "return_full_text": false}}""";
+        var first = await InferenceServer.JsonAsync(await server.Client.PostAsync("/v1/models/gptj:predict", new StringContent(body)));
+        var second = await InferenceServer.JsonAsync(await server.Client.PostAsync("/v1/models/gptj:predict", new StringContent(body)));
+        Assert.Equal(first.GetRawText(), second.GetRawText());
+        Assert.Equal(2, first.GetProperty("predictions").GetArrayLength());
+        Assert.DoesNotContain(first.GetProperty("predictions").EnumerateArray(), p => p.GetString()!.StartsWith("Hello", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Health_and_model_endpoints_answer_as_kserve()
+    {
+        Assert.Equal("alive", (await server.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/")).GetProperty("status").GetString());
+        var model = await server.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/v1/models/gptj");
+        Assert.True(model.GetProperty("ready").GetBoolean());
+        var list = await server.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/v1/models");
+        Assert.Equal("gptj", list.GetProperty("models")[0].GetString());
+        Assert.Equal("gptj", list.GetProperty("data")[0].GetProperty("id").GetString());
+    }
+
+    [Theory]
+    [InlineData("/v1/models/gptj:predict", "{not json", 400, "Unrecognized request format")]
+    [InlineData("/v1/models/gptj:predict", "[1, 2]", 400, "Expected payload to be a dict")]
+    [InlineData("/v1/models/gptj:predict", """{"instances": "text"}""", 400, "Expected \"instances\" to be a list")]
+    [InlineData("/v1/models/gptj:predict", """{"instances": [42]}""", 400, "not a string")]
+    [InlineData("/v1/models/gptj:predict", """{"instances": ["a"], "extra": 1}""", 400, "Unknown field 'extra'")]
+    [InlineData("/v1/models/gptj:predict", """{"instances": ["a"], "parameters": {"nonsense": 1}}""", 400, "Unknown parameter 'nonsense'")]
+    [InlineData("/v1/models/gptj:predict", """{"instances": ["a"], "parameters": {"max_new_tokens": 100000}}""", 400, "maximum context length")]
+    [InlineData("/v1/models/other:predict", """{"instances": ["a"]}""", 404, "Model with name other does not exist.")]
+    public async Task Errors_are_kserve_errors(string path, string body, int status, string message)
+    {
+        var response = await server.Client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(status, (int)response.StatusCode);
+        var json = await InferenceServer.JsonAsync(response);
+        Assert.Contains(message, json.GetProperty("error").GetString()!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_oversized_request_is_refused()
+    {
+        var huge = new string('a', 5 << 20);
+        var response = await server.Client.PostAsync("/v1/models/gptj:predict", new StringContent($$"""{"instances": ["{{huge}}"]}"""));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_and_status_report_the_load()
+    {
+        var status = await server.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/status");
+        Assert.Equal("ready", status.GetProperty("phase").GetString());
+        Assert.Equal(status.GetProperty("totalBytes").GetInt64(), status.GetProperty("bytesRead").GetInt64());
+        Assert.True(status.GetProperty("totalBytes").GetInt64() > 10_000_000);
+
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        Assert.Contains("inference_load_bytes", metrics, StringComparison.Ordinal);
+    }
+}
