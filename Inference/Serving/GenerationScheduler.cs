@@ -7,7 +7,8 @@ using Models.Generation;
 namespace Inference.Serving;
 
 /// <summary>The queue is full: the caller should retry later (HTTP 503).</summary>
-public sealed class QueueFullException(int capacity) : Exception($"The server is busy: {capacity} requests are already waiting. Retry later.");
+public sealed class QueueFullException(int capacity, string? message = null)
+    : Exception(message ?? $"The server is busy: {capacity} requests are already waiting. Retry later.");
 
 /// <summary>
 /// Dynamic batching: requests wait in a bounded queue; whenever the model is free, every waiting request (up to
@@ -50,6 +51,24 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await ScheduleAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: the batch in flight has finished (see Run); whatever still waits is refused.
+            _waiting.Writer.TryComplete();
+            while (_waiting.Reader.TryRead(out var request))
+            {
+                metrics.QueueDepth.Add(-1);
+                request.Completion.TrySetException(new QueueFullException(0, "The server is shutting down."));
+            }
+        }
+    }
+
+    private async Task ScheduleAsync(CancellationToken stoppingToken)
+    {
         while (await _waiting.Reader.WaitToReadAsync(stoppingToken))
         {
             var batch = new List<GenerationRequest>();
@@ -68,13 +87,14 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
 
             if (batch.Count > 0)
             {
-                // The engine is synchronous and CPU-bound: run it off the request threads.
-                await Task.Factory.StartNew(() => Run(batch, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                // The engine is synchronous and CPU-bound: run it off the request threads. A batch already running
+                // is finished even during shutdown (graceful; the host's shutdown timeout bounds it).
+                await Task.Factory.StartNew(() => Run(batch), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
         }
     }
 
-    private void Run(List<GenerationRequest> batch, CancellationToken stoppingToken)
+    private void Run(List<GenerationRequest> batch)
     {
         metrics.BatchSize.Record(batch.Count);
         using var activity = InferenceMetrics.Activities.StartActivity("generate");
@@ -95,8 +115,7 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
 
                     batch[i].Tokens.Writer.TryWrite(token);
                 },
-                [.. batch.Select(r => r.CancellationToken)],
-                stoppingToken);
+                [.. batch.Select(r => r.CancellationToken)]);
             for (var i = 0; i < batch.Count; i++)
             {
                 metrics.GeneratedTokens.Add(results[i].Tokens.Count);
