@@ -1,5 +1,12 @@
 using Inference;
+using Inference.Benchmarking;
 
 // The hugepage switch must reach libtorch's native getenv before TorchSharp loads it.
 Tensorizer.Torch.TorchRuntime.EnableTransparentHugePages();
+if (args is ["benchmark", .. var rest])
+{
+    return await ServingBenchmark.RunAsync(rest);
+}
+
 await Startup.Build(args).RunAsync();
+return Environment.ExitCode;

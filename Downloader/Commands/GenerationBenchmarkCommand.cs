@@ -1,11 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using Models;
 using Models.Generation;
 using Models.Gptj;
 using Models.TinyModel;
-using Tensorizer.Torch;
 using static Downloader.Benchmarks.BenchmarkTable;
 using static TorchSharp.torch;
 
@@ -37,7 +35,7 @@ internal static class GenerationBenchmarkCommand
                 await MeasureAsync("tiny GPT-J (2 × 64)", tiny, ct);
 
                 var medium = Path.Combine(root, "12x768");
-                await WriteRandomGptjAsync(medium, new GptjConfig { NLayer = 12, NEmbd = 768, NHead = 12, RotaryDim = 64, NPositions = 2048 }, ct);
+                await RandomGptj.WriteAsync(medium, RandomGptj.Medium, ct);
                 await MeasureAsync("GPT-J-shaped 12 × 768", medium, ct);
             }
             finally
@@ -95,35 +93,4 @@ internal static class GenerationBenchmarkCommand
     }
 
     private static double BestOf(int repeat, Func<double> measure) => Best(repeat, measure);
-
-    private static async Task WriteRandomGptjAsync(string folder, GptjConfig config, CancellationToken ct)
-    {
-        Directory.CreateDirectory(folder);
-        Models.Tokenization.Gpt2TokenizerFiles.Write(folder);
-        var json = JsonSerializer.Serialize(new
-        {
-            model_type = "gptj",
-            vocab_size = config.VocabSize,
-            n_positions = config.NPositions,
-            n_embd = config.NEmbd,
-            n_layer = config.NLayer,
-            n_head = config.NHead,
-            rotary_dim = config.RotaryDim,
-            activation_function = config.ActivationFunction,
-            layer_norm_epsilon = config.LayerNormEpsilon,
-            eos_token_id = 50256,
-        });
-        await File.WriteAllTextAsync(Path.Combine(folder, "config.json"), json, ct);
-        using var model = ModuleConstruction.WithoutInit(() => new GptjForCausalLM(config, ScalarType.Float16));
-        manual_seed(0);
-        using (no_grad())
-        {
-            foreach (var (_, parameter) in model.named_parameters())
-            {
-                parameter.normal_(0, 0.02);
-            }
-        }
-
-        await TorchTensorWriter.WriteModuleAsync(model, Path.Combine(folder, ModelFolder.TensorsFile), ct);
-    }
 }
