@@ -55,9 +55,10 @@ public static class TensorWriter
         await output.WriteAsync(layout.Prologue, cancellationToken).ConfigureAwait(false);
         foreach (var placed in layout.Tensors)
         {
-            var header = BuildHeader(placed.Tensor);
+            var data = placed.Tensor.ResolveData();
+            var header = BuildHeader(placed.Tensor, data);
             await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-            foreach (var segment in placed.Tensor.Data ?? [])
+            foreach (var segment in data)
             {
                 await output.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
             }
@@ -65,7 +66,7 @@ public static class TensorWriter
     }
 
     /// <summary>The per-tensor header with its hashes filled in (computed over the header with zeroed values, then the data).</summary>
-    internal static byte[] BuildHeader(TensorToWrite tensor)
+    internal static byte[] BuildHeader(TensorToWrite tensor, IReadOnlyList<ReadOnlyMemory<byte>> data)
     {
         var name = tensor.Name.Encoded.Span;
         var dtype = System.Text.Encoding.ASCII.GetBytes(tensor.Dtype.Text);
@@ -95,7 +96,7 @@ public static class TensorWriter
         w.UInt64((ulong)tensor.DataLength);
 
         using var hasher = new TensorHasher(header, []);
-        foreach (var segment in tensor.Data ?? [])
+        foreach (var segment in data)
         {
             hasher.Append(segment.Span);
         }
@@ -165,12 +166,9 @@ public static class TensorWriter
                 throw new ArgumentException($"Tensor '{tensor.Name}': name, rank or a dimension is beyond what the format stores.", nameof(tensor));
             }
 
-            var supplied = tensor.Data?.Sum(s => (long)s.Length) ?? 0;
-            if (supplied != tensor.DataLength)
+            if (tensor.Data is not null)
             {
-                throw new ArgumentException(
-                    $"Tensor '{tensor.Name}': {supplied} data bytes supplied, {tensor.Dtype} [{string.Join(", ", tensor.Shape)}] needs {tensor.DataLength}.",
-                    nameof(tensor));
+                tensor.ResolveData(); // given bytes are checked before anything is written; deferred ones when produced
             }
         }
 

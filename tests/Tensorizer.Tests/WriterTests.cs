@@ -76,6 +76,44 @@ public class WriterTests
     }
 
     [Fact]
+    public async Task Deferred_tensors_are_produced_one_at_a_time_in_file_order()
+    {
+        var producedAt = new List<long>();
+        using var stream = new MemoryStream();
+        var tensors = Enumerable.Range(0, 3).Select(i => TensorToWrite.Deferred($"t{i}", TensorElementType.UInt8, [4], () =>
+        {
+            producedAt.Add(stream.Length);
+            return [TestFiles.Bytes(4, seed: i)];
+        })).ToList();
+
+        await TensorWriter.WriteAsync(stream, tensors);
+
+        // Each tensor's bytes are asked for only when the stream has reached it: strictly later each time.
+        Assert.Equal(3, producedAt.Count);
+        Assert.True(producedAt[0] < producedAt[1] && producedAt[1] < producedAt[2], string.Join(", ", producedAt));
+        var data = await TestFiles.ReadAllAsync(stream.ToArray(), new LoadOptions { VerifyHashes = true });
+        Assert.Equal(TestFiles.Bytes(4, seed: 2), data["t2"]);
+    }
+
+    [Fact]
+    public async Task A_deferred_tensor_of_the_wrong_size_fails_the_write_and_leaves_no_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("tensorizer-deferred-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "model.tensors");
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => TensorWriter.WriteFileAsync(path,
+                [TensorToWrite.Deferred("a", TensorElementType.Float32, [2], () => [new byte[7]])]));
+            Assert.Contains("7 data bytes supplied", e.Message, StringComparison.Ordinal);
+            Assert.Empty(dir.GetFiles());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Structured_names_round_trip()
     {
         var file = await WriteAsync([new TensorToWrite(TensorName.Structured("model", 0, "w"), TensorKind.StateDict, TensorDtype.For(TensorElementType.Int8), [1], [new byte[] { 9 }])]);
