@@ -7,6 +7,7 @@ Tensorizer.Torch.TorchRuntime.EnableTransparentHugePages();
 
 var root = new RootCommand("Fetch checkpoints, convert them to tensorizer .tensors files, inspect, verify and benchmark them.")
 {
+    ConvertCommand.Create(),
     InspectCommand.Create(),
     VerifyCommand.Create(),
     DemoCommand.Create(),
@@ -30,7 +31,8 @@ try
 {
     return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is TensorizerException or IOException or UnauthorizedAccessException or HttpRequestException or ArgumentException or UriFormatException)
+catch (Exception e) when (e is TensorizerException or IOException or InvalidDataException or NotSupportedException or System.Text.Json.JsonException
+    or UnauthorizedAccessException or HttpRequestException or ArgumentException or UriFormatException)
 {
     // Bad or unreachable input: say what, not where in our code.
     Console.Error.WriteLine($"error: {e.Message}");
