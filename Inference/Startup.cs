@@ -39,6 +39,8 @@ public static class Startup
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/status", (ModelHost host) => Results.Json(host.Status));
         app.MapKServeV1();
+        app.MapOpenAI();
+        app.MapKServeV2();
         return app;
     }
 }

@@ -62,7 +62,10 @@ public class KServeV1Tests(InferenceServer server) : IClassFixture<InferenceServ
     public async Task An_oversized_request_is_refused()
     {
         var huge = new string('a', 5 << 20);
-        var response = await server.Client.PostAsync("/v1/models/gptj:predict", new StringContent($$"""{"instances": ["{{huge}}"]}"""));
+        // Expect: 100-continue lets the server refuse before the body is sent, instead of resetting mid-upload.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/models/gptj:predict") { Content = new StringContent($$"""{"instances": ["{{huge}}"]}""") };
+        request.Headers.ExpectContinue = true;
+        var response = await server.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
     }
 

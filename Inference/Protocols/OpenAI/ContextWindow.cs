@@ -1,0 +1,26 @@
+namespace Inference.Protocols.OpenAI;
+
+/// <summary>The token budget of one prompt: its max_tokens resolved against the model's context, with OpenAI's overflow error.</summary>
+internal static class ContextWindow
+{
+    /// <summary>
+    /// The tokens to generate: <paramref name="maxTokens"/>, or with none given, all the context leaves. Throws 400
+    /// <c>context_length_exceeded</c> when the prompt and the completion do not fit.
+    /// </summary>
+    public static int MaxNewTokens(int promptTokens, int? maxTokens, int context, string param)
+    {
+        var what = param == "messages" ? "messages" : "prompt";
+        if (maxTokens is { } requested)
+        {
+            return promptTokens + (long)requested <= context ? requested : throw Exceeded(
+                $"This model's maximum context length is {context} tokens. However, you requested {promptTokens + (long)requested} tokens " +
+                $"({promptTokens} in the {what}, {requested} in the completion). Please reduce the length of the {what} or completion.", param);
+        }
+
+        return promptTokens < context ? context - promptTokens : throw Exceeded(
+            $"This model's maximum context length is {context} tokens. However, your {what} resulted in {promptTokens} tokens, " +
+            $"which leaves no room for the completion. Please reduce the length of the {what}.", param);
+    }
+
+    private static OpenAIException Exceeded(string message, string param) => OpenAIException.Invalid(message, param, "context_length_exceeded");
+}

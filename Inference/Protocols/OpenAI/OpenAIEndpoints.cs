@@ -1,0 +1,58 @@
+using Inference.Hosting;
+using Inference.Protocols.OpenAI;
+using Inference.Serving;
+using Models.Generation;
+
+// In the root namespace, so that Startup's single line app.MapOpenAI() needs no using.
+namespace Inference;
+
+/// <summary>
+/// OpenAI-compatible endpoints, under KServe's default prefix <c>/openai/v1</c> and under <c>/v1</c> (where OpenAI
+/// clients with a plain base URL look): completions and chat completions, streamed or not, with OpenAI's errors.
+/// The model list is <c>GET /openai/v1/models</c>; <c>GET /v1/models</c> and <c>/v1/models/{name}</c> stay KServe
+/// V1's (its list carries OpenAI's fields too).
+/// </summary>
+internal static class OpenAIEndpoints
+{
+    public static void MapOpenAI(this IEndpointRouteBuilder app)
+    {
+        var openai = app.MapGroup("/openai/v1");
+        openai.MapGet("/models", (ModelHost host) => Results.Json(new ModelList([ModelOf(host)]), OpenAIJson.Options));
+        openai.MapGet("/models/{**name}", (string name, ModelHost host) =>
+            name == host.ModelName ? Results.Json(ModelOf(host), OpenAIJson.Options) : OpenAIErrors.Error(OpenAIErrors.ModelNotFound(name)));
+        foreach (var group in new[] { openai, app.MapGroup("/v1") })
+        {
+            group.MapPost("/completions", (HttpContext context, ModelHost host, GenerationScheduler queue) =>
+                OpenAIErrors.HandleAsync(() => Completions.HandleAsync(context, host, queue)));
+            group.MapPost("/chat/completions", (HttpContext context, ModelHost host, GenerationScheduler queue) =>
+                OpenAIErrors.HandleAsync(() => ChatCompletions.HandleAsync(context, host, queue)));
+        }
+    }
+
+    /// <summary>The request's <c>model</c> must be the one served (404 otherwise), and loaded (503 until then).</summary>
+    public static void CheckModel(ModelHost host, string model)
+    {
+        if (model != host.ModelName)
+        {
+            throw OpenAIErrors.ModelNotFound(model);
+        }
+
+        if (!host.IsReady)
+        {
+            throw new OpenAIException(StatusCodes.Status503ServiceUnavailable, $"Model with name {model} is not ready.", "model", "model_not_ready");
+        }
+    }
+
+    /// <summary>OpenAI's finish_reason: "stop" for a stop sequence or end-of-text, "length" when max_tokens ran out.</summary>
+    public static string FinishReason(GenerationResult result) => result.FinishReason switch
+    {
+        Models.Generation.FinishReason.Stop => "stop",
+        Models.Generation.FinishReason.Length => "length",
+        _ => throw new OperationCanceledException("The client left."),
+    };
+
+    public static Usage UsageOf(IEnumerable<GenerationResult> results) =>
+        results.Aggregate(new Usage(0, 0), (usage, r) => new Usage(usage.PromptTokens + r.PromptTokens.Count, usage.CompletionTokens + r.Tokens.Count));
+
+    private static ModelObject ModelOf(ModelHost host) => new(host.ModelName, Startup.Epoch, OpenAIJson.OwnedBy);
+}

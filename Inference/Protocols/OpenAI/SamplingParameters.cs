@@ -1,0 +1,116 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using Models.Generation;
+
+namespace Inference.Protocols.OpenAI;
+
+/// <summary>
+/// The fields completions and chat share: model, streaming, token limit and sampling. temperature 0 is greedy;
+/// top_k, repetition_penalty and ignore_eos are vLLM's extensions. Fields OpenAI defines that this server does not
+/// implement (n &gt; 1, penalties, logit_bias, logprobs) are accepted only at their defaults.
+/// </summary>
+internal sealed record SamplingParameters(
+    string Model,
+    bool Stream,
+    bool IncludeUsage,
+    int? MaxTokens,
+    double Temperature,
+    double TopP,
+    int TopK,
+    double RepetitionPenalty,
+    int? Seed,
+    IReadOnlyList<string> Stop,
+    bool IgnoreEos)
+{
+    /// <summary>The spec's limit on stop sequences.</summary>
+    public const int MaxStopSequences = 4;
+
+    private static readonly FrozenSet<string> StreamOptionFields = FrozenSet.ToFrozenSet(["include_usage"]);
+
+    public static IReadOnlyList<string> Fields { get; } =
+    [
+        "model", "stream", "stream_options", "max_tokens", "temperature", "top_p", "n", "stop", "seed", "presence_penalty",
+        "frequency_penalty", "logit_bias", "logprobs", "user", "top_k", "repetition_penalty", "ignore_eos",
+    ];
+
+    public static SamplingParameters Read(RequestFields fields, long? maxTokens)
+    {
+        var model = fields.RequiredString("model");
+        fields.String("user"); // accepted, unused: type-checked only
+        fields.OnlyDefault("n", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n == 1, "n = 1");
+        fields.OnlyDefault("presence_penalty", IsZero, "0");
+        fields.OnlyDefault("frequency_penalty", IsZero, "0");
+        fields.OnlyDefault("logit_bias", v => v.ValueKind == JsonValueKind.Object && !v.EnumerateObject().Any(), "an empty object or null");
+        var stream = fields.Bool("stream") ?? false;
+        var includeUsage = ReadStreamOptions(fields, stream);
+        var topK = fields.Integer("top_k", -1, int.MaxValue) ?? 0;
+        return new SamplingParameters(
+            model,
+            stream,
+            includeUsage,
+            (int?)maxTokens,
+            fields.Number("temperature", 0, 2) ?? 1,
+            fields.Get("top_p") is null ? 1 : PositiveTopP(fields.Number("top_p", 0, 1)!.Value),
+            topK < 0 ? 0 : (int)topK, // vLLM's -1: no top-k
+            Positive(fields, "repetition_penalty") ?? 1,
+            fields.Integer("seed", long.MinValue, long.MaxValue) is { } seed ? Seed32(seed) : null,
+            ReadStop(fields),
+            fields.Bool("ignore_eos") ?? false);
+    }
+
+    /// <summary>The engine's options for one prompt: <paramref name="maxNewTokens"/> resolved, plus the protocol's own stops.</summary>
+    public GenerationOptions ToOptions(int maxNewTokens, IReadOnlyList<string> extraStops) => new()
+    {
+        MaxNewTokens = maxNewTokens,
+        DoSample = Temperature > 0,
+        Temperature = Temperature > 0 ? Temperature : 1,
+        TopP = TopP,
+        TopK = TopK,
+        RepetitionPenalty = RepetitionPenalty,
+        Seed = Seed,
+        StopSequences = [.. Stop, .. extraStops],
+        StopAtEndOfText = !IgnoreEos,
+    };
+
+    // The spec's seeds are 64-bit, the engine's 32: those that fit are kept, larger ones folded.
+    private static int Seed32(long seed) => seed is >= int.MinValue and <= int.MaxValue ? (int)seed : unchecked((int)seed ^ (int)(seed >> 32));
+
+    private static bool IsZero(JsonElement value) => value.ValueKind == JsonValueKind.Number && value.GetDouble() == 0;
+
+    private static double? Positive(RequestFields fields, string name) => fields.Number(name, 0, double.MaxValue) is not { } value ? null
+        : value > 0 ? value : throw OpenAIException.Invalid($"'{name}' must be greater than 0.", name);
+
+    private static double PositiveTopP(double topP) => topP > 0
+        ? topP
+        : throw OpenAIException.Invalid("'top_p' must be greater than 0 (use temperature 0 for greedy decoding).", "top_p");
+
+    private static bool ReadStreamOptions(RequestFields fields, bool stream)
+    {
+        if (fields.Get("stream_options") is not { } options)
+        {
+            return false;
+        }
+
+        if (!stream)
+        {
+            throw OpenAIException.Invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
+        }
+
+        return RequestFields.Read(options, StreamOptionFields, "stream_options").Bool("include_usage") ?? false;
+    }
+
+    private static string[] ReadStop(RequestFields fields)
+    {
+        string[] stops = fields.Get("stop") switch
+        {
+            null => [],
+            { ValueKind: JsonValueKind.String } one => [one.GetString()!],
+            { ValueKind: JsonValueKind.Array } many when many.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String) =>
+                [.. many.EnumerateArray().Select(s => s.GetString()!)],
+            _ => throw RequestFields.WrongType("stop", "a string or an array of strings"),
+        };
+        return stops.Length <= MaxStopSequences
+            ? [.. stops.Where(s => s.Length > 0)]
+            : throw OpenAIException.Invalid($"'stop' holds {stops.Length} sequences; at most {MaxStopSequences} are allowed.", "stop");
+    }
+}
