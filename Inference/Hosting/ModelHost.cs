@@ -40,6 +40,9 @@ public sealed partial class ModelHost(
             var folder = options.ModelPath ?? await BuildEmbeddedModelAsync(stoppingToken);
             location = options.TensorsLocation ?? Path.Combine(folder, ModelFolder.TensorsFile);
             _clock.Restart(); // the load proper: open, read, copy; not building the embedded default
+            using var activity = InferenceMetrics.Activities.StartActivity("model.load");
+            activity?.SetTag("model.name", options.ModelName);
+            activity?.SetTag("model.location", location);
             SetPhase(LoadPhase.Opening, location);
             var progress = new Progress(this, location);
             var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(options), progress, stoppingToken);
@@ -49,6 +52,8 @@ public sealed partial class ModelHost(
             metrics.LoadDuration.Record(seconds, new KeyValuePair<string, object?>("phase", "read"));
             metrics.LoadRate.Record(rate);
             LogDeserialized(bytes, seconds, rate / 1e6, location);
+            activity?.SetTag("load.bytes", bytes);
+            activity?.AddEvent(new ActivityEvent("weights.loaded"));
 
             SetPhase(LoadPhase.WarmingUp, location);
             var warmUp = Stopwatch.StartNew();
