@@ -59,19 +59,19 @@ internal static class GenerationBenchmarkCommand
 
         var prompt = Enumerable.Range(0, 256).Select(i => (long)((i * 7919) % 50000)).ToArray();
         Forward(model, prompt[..16], cached: 0); // warm-up
-        var prefill = BestOf(3, () => Forward(model, prompt[..128], cached: 0));
+        var prefill = Best(3, () => Forward(model, prompt[..128], cached: 0));
         Print($"  prefill 128 tokens: {128 / prefill,8:0} tokens/s");
 
         // One new token at position 255: with 255 tokens cached, and by recomputing all 256.
-        var cachedStep = BestOf(5, () => Forward(model, prompt, cached: 255));
-        var recompute = BestOf(3, () => Forward(model, prompt, cached: 0));
+        var cachedStep = Best(5, () => Forward(model, prompt, cached: 255));
+        var recompute = Best(3, () => Forward(model, prompt, cached: 0));
         Print($"  next token at 256: KV cache {cachedStep * 1000:0.00} ms, full recomputation {recompute * 1000:0.00} ms: {recompute / cachedStep:0.0}× faster with the cache");
 
         foreach (var batch in new[] { 1, 4, 8 })
         {
             var prompts = Enumerable.Range(0, batch).Select(b => (IReadOnlyList<int>)[.. prompt.Skip(b).Take(32).Select(t => (int)t)]).ToList();
             var options = Enumerable.Repeat(new GenerationOptions { MaxNewTokens = 32, StopAtEndOfText = false }, batch).ToList();
-            var seconds = BestOf(2, () => Time(() => generator.Generate(prompts, options, onToken: null, cancellationToken: ct)));
+            var seconds = Best(2, () => Time(() => generator.Generate(prompts, options, onToken: null, cancellationToken: ct)));
             Print($"  greedy decode, batch {batch}: {batch * 32 / seconds,8:0} tokens/s ({32 / seconds:0} steps/s)");
         }
     }
@@ -92,5 +92,5 @@ internal static class GenerationBenchmarkCommand
         return clock.Elapsed.TotalSeconds;
     }
 
-    private static double BestOf(int repeat, Func<double> measure) => Best(repeat, measure);
+    private static double Best(int repeat, Func<double> measure) => Best(repeat, measure);
 }

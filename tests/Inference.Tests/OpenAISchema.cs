@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
@@ -53,7 +52,7 @@ internal static class OpenAISchema
     private static JsonObject LoadComponents()
     {
         var yaml = new YamlStream();
-        using (var reader = new StreamReader(FindSpec()))
+        using (var reader = new StreamReader(SharedSpecs.Find(SpecPath)))
         {
             yaml.Load(reader); // anchors and aliases (the spec shares descriptions and schemas) are resolved here
         }
@@ -119,23 +118,5 @@ internal static class OpenAISchema
             default:
                 return node;
         }
-    }
-
-    /// <summary>shared/ lies beside the repository, in development and in CI.</summary>
-    private static string FindSpec([CallerFilePath] string source = "")
-    {
-        foreach (var start in new[] { Path.GetDirectoryName(source)!, AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, SpecPath);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        throw new FileNotFoundException($"{SpecPath} was not found above {source} or {AppContext.BaseDirectory}.");
     }
 }

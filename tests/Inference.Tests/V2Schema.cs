@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
@@ -65,7 +64,7 @@ internal static class V2Schema
 
     private static JsonObject LoadComponents()
     {
-        using var reader = new StreamReader(FindSpec());
+        using var reader = new StreamReader(SharedSpecs.Find(SpecPath));
         var spec = ToJson(new DeserializerBuilder().Build().Deserialize(reader))!.AsObject();
         var schemas = spec["components"]!["schemas"]!.DeepClone().AsObject();
         RewriteReferences(schemas);
@@ -105,23 +104,5 @@ internal static class V2Schema
 
                 break;
         }
-    }
-
-    /// <summary>shared/ lies beside the repository, in development and in CI.</summary>
-    private static string FindSpec([CallerFilePath] string source = "")
-    {
-        foreach (var start in new[] { Path.GetDirectoryName(source)!, AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, SpecPath);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        throw new FileNotFoundException($"{SpecPath} was not found above {source} or {AppContext.BaseDirectory}.");
     }
 }
