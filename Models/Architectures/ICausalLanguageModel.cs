@@ -21,8 +21,9 @@ public interface ICausalLanguageModel : IDisposable
     /// Logits [batch, tokens, vocabulary] (float32) for <paramref name="inputIds"/> [batch, tokens] at
     /// <paramref name="positions"/> [batch, tokens], attending to everything cached plus these tokens where
     /// <paramref name="attentionMask"/> [batch, cached + tokens] is 1; the new keys and values are appended to the cache.
+    /// With <paramref name="lastTokenOnly"/> only the last token's logits are computed (all generation needs).
     /// </summary>
-    Tensor Forward(Tensor inputIds, Tensor positions, Tensor attentionMask, IKeyValueCache cache);
+    Tensor Forward(Tensor inputIds, Tensor positions, Tensor attentionMask, IKeyValueCache cache, bool lastTokenOnly = false);
 }
 
 /// <summary>Keys and values of the tokens seen so far, per layer.</summary>

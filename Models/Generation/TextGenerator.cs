@@ -48,6 +48,8 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
         {
             await foreach (var token in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                // ReadAllAsync drains buffered tokens without looking at the token: check it per token.
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return token;
             }
         }
@@ -127,9 +129,7 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
             float[] logits;
             using (var scope = NewDisposeScope())
             {
-                var output = model is Gptj.GptjForCausalLM gptj
-                    ? gptj.Forward(input, inputPositions, maskTensor.narrow(1, 0, cache.Length + input.shape[1]), cache, lastTokenOnly: true)
-                    : model.Forward(input, inputPositions, maskTensor.narrow(1, 0, cache.Length + input.shape[1]), cache);
+                var output = model.Forward(input, inputPositions, maskTensor.narrow(1, 0, cache.Length + input.shape[1]), cache, lastTokenOnly: true);
                 logits = output.select(1, output.shape[1] - 1).cpu().data<float>().ToArray();
             }
 

@@ -43,11 +43,7 @@ public sealed class GptjForCausalLM : Module, ICausalLanguageModel
 
     public IKeyValueCache CreateCache(int batch, int length) => new GptjKeyValueCache(_config, batch, length, Dtype, Device);
 
-    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor attentionMask, IKeyValueCache cache) =>
-        Forward(inputIds, positions, attentionMask, cache, lastTokenOnly: false);
-
-    /// <summary>As <see cref="ICausalLanguageModel.Forward"/>; <paramref name="lastTokenOnly"/> computes logits for the last token only.</summary>
-    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor attentionMask, IKeyValueCache cache, bool lastTokenOnly)
+    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor attentionMask, IKeyValueCache cache, bool lastTokenOnly = false)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         var kv = cache as GptjKeyValueCache ?? throw new ArgumentException("The cache must come from this model's CreateCache.", nameof(cache));
