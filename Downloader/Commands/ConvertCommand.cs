@@ -1,40 +1,68 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using Downloader.Conversion;
-using static TorchSharp.torch;
+using Checkpoints.Conversion;
+using Checkpoints.Sources;
 
 namespace Downloader.Commands;
 
-/// <summary><c>convert --source DIR --output DIR [--dtype float16]</c>: a checkpoint folder to the seed's PVC layout.</summary>
+/// <summary>
+/// <c>convert --source SOURCE --output OUTPUT [--dtype float16]</c>: the seed's download job for any supported
+/// checkpoint. Configured by arguments, or by environment variables as a Kubernetes Job (<c>SOURCE</c>,
+/// <c>OUTPUT</c>, <c>DTYPE</c>, <c>HF_TOKEN</c>, <c>HF_ENDPOINT</c>, <c>MODELSCOPE_ENDPOINT</c>, the S3 variables).
+/// </summary>
 internal static class ConvertCommand
 {
     public static Command Create()
     {
-        var source = new Option<DirectoryInfo>("--source") { Description = "Checkpoint folder (safetensors, single or sharded).", Required = true };
-        var output = new Option<DirectoryInfo>("--output") { Description = "Model folder to write (model.tensors, config, tokenizer).", Required = true };
-        var dtype = new Option<string>("--dtype") { Description = "float16, bfloat16, float32 or keep (floating tensors only).", DefaultValueFactory = _ => "float16" };
-        var force = new Option<bool>("--force") { Description = "Convert even if the output is already complete for this source." };
-        var command = new Command("convert", "Convert a checkpoint folder to .tensors, as the seed's download job does.") { source, output, dtype, force };
+        var source = new Option<string>("--source")
+        {
+            Description = "Checkpoint: a folder, hf://org/name[@revision], modelscope://org/name[@revision], s3://bucket/prefix/ or builtin://tiny-gptj (env SOURCE).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SOURCE") ?? "",
+        };
+        var output = new Option<string>("--output")
+        {
+            Description = "Model folder or s3://bucket/prefix/ to write: model.tensors, config, tokenizer (env OUTPUT).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("OUTPUT") ?? "",
+        };
+        var dtype = new Option<string>("--dtype")
+        {
+            Description = "float16, bfloat16, float32 or keep, for floating tensors (env DTYPE).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DTYPE") ?? "float16",
+        };
+        var force = new Option<bool>("--force") { Description = "Convert even if the output is already complete for this source revision." };
+        var include = new Option<string[]>("--include") { Description = "Glob of source files to fetch (repeatable; default: weights, config, tokenizer)." };
+        var exclude = new Option<string[]>("--exclude") { Description = "Glob of source files never to fetch (repeatable)." };
+        var downloads = new Option<string?>("--download-folder") { Description = "Where to download (and resume); default: OUTPUT/.download, or a temp folder for S3 outputs." };
+        var keep = new Option<bool>("--keep-downloads") { Description = "Keep the downloaded checkpoint after converting." };
+        var parallel = new Option<int>("--parallel") { Description = "Files downloaded at once.", DefaultValueFactory = _ => 4 };
+        var command = new Command("convert", "Fetch a checkpoint and convert it to .tensors with its config and tokenizer, as the seed's download job does.")
+        {
+            source, output, dtype, force, include, exclude, downloads, keep, parallel,
+        };
         command.SetAction(async (parse, ct) =>
         {
-            var target = parse.GetValue(dtype) switch
+            var request = new ConversionRequest
             {
-                "float16" or "fp16" => ScalarType.Float16,
-                "bfloat16" or "bf16" => ScalarType.BFloat16,
-                "float32" or "fp32" => ScalarType.Float32,
-                "keep" => (ScalarType?)null,
-                var other => throw new ArgumentException($"--dtype '{other}' is not float16, bfloat16, float32 or keep."),
+                Source = Required(parse.GetValue(source), "--source"),
+                Output = Required(parse.GetValue(output), "--output"),
+                Dtype = parse.GetValue(dtype)!,
+                Force = parse.GetValue(force),
+                Include = parse.GetValue(include) ?? [],
+                Exclude = parse.GetValue(exclude) ?? [],
+                DownloadFolder = parse.GetValue(downloads),
+                KeepDownloads = parse.GetValue(keep),
+                Settings = SourceSettings.FromEnvironment() with { ParallelDownloads = Math.Max(1, parse.GetValue(parallel)) },
             };
             var clock = Stopwatch.StartNew();
-            var progress = new Progress<ConversionProgress>(p => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"convert: {p.TensorsDone}/{p.TensorCount} tensors, {InspectCommand.Bytes(p.BytesDone)} of {InspectCommand.Bytes(p.TotalBytes)}")));
-            var result = await CheckpointConverter.ConvertAsync(parse.GetValue(source)!.FullName, parse.GetValue(output)!.FullName, target, parse.GetValue(force), progress, ct);
+            var result = await ModelConverter.ConvertAsync(request, new ConversionProgressLine(clock), ct);
             Console.Out.WriteLine(result.Skipped
-                ? $"{result.Output} is already complete for this source (use --force to convert again)"
-                : $"wrote {result.Output}: {result.Tensors} tensors, {InspectCommand.Bytes(result.Bytes)} in {clock.Elapsed.TotalSeconds:0.0} s");
+                ? $"{result.Output} is already complete for {request.Source} at revision {result.Revision} (use --force to convert again)"
+                : $"wrote {result.Output}: {result.Tensors} tensors, {InspectCommand.Bytes(result.Bytes)} from {request.Source} at revision {result.Revision} in {clock.Elapsed.TotalSeconds:0.0} s");
             return ExitCodes.Success;
         });
         return command;
     }
+
+    private static string Required(string? value, string name) =>
+        string.IsNullOrWhiteSpace(value) ? throw new ArgumentException($"{name} is required (or its environment variable).") : value;
 }

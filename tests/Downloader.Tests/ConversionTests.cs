@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Checkpoints.Formats;
 using Models;
 using Models.Generation;
 using Models.TinyModel;

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Downloader.Tests;
+namespace Checkpoints.Formats;
 
 /// <summary>Writes <c>.safetensors</c> files as the format specifies (u64 header length, JSON header, data), for tests.</summary>
-internal static class SafetensorsWriter
+public static class SafetensorsWriter
 {
     public static void Write(string path, IEnumerable<(string Name, string Dtype, long[] Shape, byte[] Data)> tensors)
     {

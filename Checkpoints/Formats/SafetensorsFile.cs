@@ -2,14 +2,14 @@ using System.Buffers.Binary;
 using System.Text.Json;
 using Tensorizer.Format;
 
-namespace Downloader.Checkpoints;
+namespace Checkpoints.Formats;
 
 /// <summary>
 /// Reads the index of a <c>.safetensors</c> file: a u64 little-endian header length, a JSON header mapping names
 /// to dtype, shape and data offsets (relative to the end of the header), then the data. Every field is checked
 /// against the file before any tensor is read.
 /// </summary>
-internal static class SafetensorsFile
+public static class SafetensorsFile
 {
     private const long MaxHeaderLength = 100 << 20; // the format's own limit
 

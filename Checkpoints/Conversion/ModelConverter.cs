@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using System.Text;
+using Checkpoints.Formats;
+using Checkpoints.Outputs;
+using Checkpoints.Sources;
+using Tensorizer.Sources.S3;
+using Tensorizer.Writing;
+
+namespace Checkpoints.Conversion;
+
+/// <summary>
+/// The seed's download job, for any supported checkpoint: resolve the source's files at a revision, fetch the ones a
+/// model needs (resuming partial downloads), convert tensor by tensor to <c>model.tensors</c> (memory bounded by the
+/// largest tensor), publish config and tokenizer files beside it, and write the completion marker last. A finished
+/// output for the same source revision and dtype is skipped unless forced.
+/// </summary>
+public static class ModelConverter
+{
+    public static async Task<ConversionResult> ConvertAsync(
+        ConversionRequest request, IProgress<ConversionProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var dtype = TensorCasting.ParseDtype(request.Dtype);
+        using var source = CheckpointSources.Open(request.Source, request.Settings);
+        using var output = OpenOutput(request.Output, request.Settings);
+
+        progress?.Report(new ConversionProgress(ConversionPhase.Resolving, 0, 0, 0, 0, source.Location));
+        var listing = await source.ListAsync(cancellationToken).ConfigureAwait(false);
+        var marker = new CompletionMarker(source.Location, listing.Revision, request.Dtype, 0, 0);
+        if (!request.Force && await output.ReadMarkerAsync(cancellationToken).ConfigureAwait(false) is { } existing && existing.SameConversion(marker))
+        {
+            progress?.Report(new ConversionProgress(ConversionPhase.Completed, existing.Bytes, existing.Bytes, existing.Tensors, existing.Tensors));
+            return new ConversionResult(output.Location, listing.Revision, existing.Tensors, existing.Bytes, Skipped: true);
+        }
+
+        var files = FileSelection.Select(listing.Files, request.Include, request.Exclude);
+        if (files.Count == 0)
+        {
+            throw new InvalidDataException($"{source.Location} has no checkpoint files to fetch (files: {string.Join(", ", listing.Files.Take(10).Select(f => f.Path))}).");
+        }
+
+        var downloads = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
+        var local = await source.FetchAsync(files, downloads, progress, cancellationToken).ConfigureAwait(false);
+        var tensors = await CheckpointFolder.ReadTensorsAsync(local, cancellationToken).ConfigureAwait(false);
+
+        await output.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var total = tensors.Sum(t => TensorCasting.TargetLength(t, dtype));
+        long done = 0;
+        var written = 0;
+        var toWrite = tensors.Select(t => TensorToWrite.Deferred(t.Name, TensorCasting.TargetType(t, dtype), t.Shape, () =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var bytes = TensorCasting.ReadAndConvert(t, dtype);
+            progress?.Report(new ConversionProgress(ConversionPhase.Converting, done += bytes.Length, total, ++written, tensors.Count, t.Name));
+            return [bytes];
+        })).ToList();
+        await output.WriteTensorsAsync(toWrite, cancellationToken).ConfigureAwait(false);
+
+        var sideFiles = CheckpointFolder.SideFiles.Where(name => File.Exists(Path.Combine(local, name))).ToList();
+        for (var i = 0; i < sideFiles.Count; i++)
+        {
+            progress?.Report(new ConversionProgress(ConversionPhase.Publishing, 0, 0, i, sideFiles.Count, sideFiles[i]));
+            await output.AddFileAsync(Path.Combine(local, sideFiles[i]), sideFiles[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        var complete = marker with { Tensors = tensors.Count, Bytes = total };
+        await output.CommitAsync(complete, cancellationToken).ConfigureAwait(false);
+        if (!request.KeepDownloads && local == Path.GetFullPath(downloads) && Directory.Exists(downloads))
+        {
+            Directory.Delete(downloads, recursive: true);
+        }
+
+        progress?.Report(new ConversionProgress(ConversionPhase.Completed, total, total, tensors.Count, tensors.Count));
+        return new ConversionResult(output.Location, listing.Revision, tensors.Count, total, Skipped: false);
+    }
+
+    private static IModelOutput OpenOutput(string output, SourceSettings settings) => S3Location.IsS3Uri(output)
+        ? new S3Output(S3ClientFactory.Create(settings.S3 ?? S3Settings.FromEnvironment()), S3Location.ParsePrefix(output))
+        : new FolderOutput(output);
+
+    /// <summary>
+    /// Beside a folder output (on the PVC, so a restarted job resumes its downloads), else a temp folder named after
+    /// the source.
+    /// </summary>
+    private static string DefaultDownloadFolder(string output, string source) => S3Location.IsS3Uri(output)
+        ? Path.Combine(Path.GetTempPath(), "tensorizer-downloads", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(source)))[..16])
+        : Path.Combine(Path.GetFullPath(output), ".download");
+}

@@ -1,0 +1,66 @@
+using Tensorizer.Writing;
+
+namespace Checkpoints.Outputs;
+
+/// <summary>
+/// A model folder (the seed's PVC layout). Files are written under a hidden partial folder on the same volume and
+/// renamed into place at commit, so a killed job leaves the old model or a folder without a marker, never a mix that
+/// looks complete.
+/// </summary>
+internal sealed class FolderOutput(string folder) : IModelOutput
+{
+    private readonly string _folder = Path.GetFullPath(folder);
+    private string? _partial;
+
+    public string Location => _folder;
+
+    private string MarkerPath => Path.Combine(_folder, CompletionMarker.FileName);
+
+    public async Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken) =>
+        File.Exists(MarkerPath) ? CompletionMarker.FromJson(await File.ReadAllBytesAsync(MarkerPath, cancellationToken).ConfigureAwait(false)) : null;
+
+    public Task BeginAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_folder);
+        File.Delete(MarkerPath);
+        foreach (var stale in Directory.GetDirectories(_folder, ".partial-*"))
+        {
+            Directory.Delete(stale, recursive: true); // left by a killed run
+        }
+
+        _partial = Directory.CreateDirectory(Path.Combine(_folder, $".partial-{Guid.NewGuid():N}")).FullName;
+        return Task.CompletedTask;
+    }
+
+    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken) =>
+        TensorWriter.WriteFileAsync(Path.Combine(Partial, "model.tensors"), tensors, cancellationToken);
+
+    public Task AddFileAsync(string localPath, string name, CancellationToken cancellationToken)
+    {
+        File.Copy(localPath, Path.Combine(Partial, name), overwrite: true);
+        return Task.CompletedTask;
+    }
+
+    public async Task CommitAsync(CompletionMarker marker, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(marker);
+        foreach (var file in Directory.GetFiles(Partial))
+        {
+            File.Move(file, Path.Combine(_folder, Path.GetFileName(file)), overwrite: true);
+        }
+
+        var temp = MarkerPath + ".tmp";
+        await File.WriteAllBytesAsync(temp, marker.ToJson(), cancellationToken).ConfigureAwait(false);
+        File.Move(temp, MarkerPath, overwrite: true);
+    }
+
+    public void Dispose()
+    {
+        if (_partial is not null && Directory.Exists(_partial))
+        {
+            Directory.Delete(_partial, recursive: true);
+        }
+    }
+
+    private string Partial => _partial ?? throw new InvalidOperationException("BeginAsync first.");
+}

@@ -1,0 +1,22 @@
+using Tensorizer.Writing;
+
+namespace Checkpoints.Outputs;
+
+/// <summary>
+/// Where a converted model goes. Nothing written looks complete until <see cref="CommitAsync"/> writes the
+/// completion marker, last; <see cref="BeginAsync"/> removes an old marker before anything changes.
+/// </summary>
+internal interface IModelOutput : IDisposable
+{
+    string Location { get; }
+
+    Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken);
+
+    Task BeginAsync(CancellationToken cancellationToken);
+
+    Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken);
+
+    Task AddFileAsync(string localPath, string name, CancellationToken cancellationToken);
+
+    Task CommitAsync(CompletionMarker marker, CancellationToken cancellationToken);
+}

@@ -1,0 +1,54 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using Tensorizer.Writing;
+using S3Location = Tensorizer.Sources.S3.S3Location;
+
+namespace Checkpoints.Outputs;
+
+/// <summary>
+/// A model under an S3 prefix. <c>model.tensors</c> streams up as a multipart upload (aborted on failure, so no
+/// partial object appears); side files are plain puts; the completion marker is put last.
+/// </summary>
+internal sealed class S3Output(IAmazonS3 client, S3Location prefix) : IModelOutput
+{
+    public string Location => prefix.ToString();
+
+    private S3Location Marker => prefix.Child(CompletionMarker.FileName);
+
+    public async Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await client.GetObjectAsync(Marker.Bucket, Marker.Key, cancellationToken).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return CompletionMarker.FromJson(buffer.ToArray());
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public Task BeginAsync(CancellationToken cancellationToken) =>
+        client.DeleteObjectAsync(Marker.Bucket, Marker.Key, cancellationToken);
+
+    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken) =>
+        S3TensorWriter.WriteAsync(client, prefix.Child("model.tensors"), tensors, cancellationToken);
+
+    public Task AddFileAsync(string localPath, string name, CancellationToken cancellationToken)
+    {
+        var target = prefix.Child(name);
+        return client.PutObjectAsync(new PutObjectRequest { BucketName = target.Bucket, Key = target.Key, FilePath = localPath }, cancellationToken);
+    }
+
+    public Task CommitAsync(CompletionMarker marker, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(marker);
+        return client.PutObjectAsync(
+            new PutObjectRequest { BucketName = Marker.Bucket, Key = Marker.Key, InputStream = new MemoryStream(marker.ToJson()), ContentType = "application/json" },
+            cancellationToken);
+    }
+
+    public void Dispose() => client.Dispose();
+}

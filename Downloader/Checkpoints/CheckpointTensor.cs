@@ -1,6 +1,0 @@
-using Tensorizer.Format;
-
-namespace Downloader.Checkpoints;
-
-/// <summary>A tensor in a source checkpoint: where its bytes are and what they hold.</summary>
-internal sealed record CheckpointTensor(string Name, TensorElementType Type, long[] Shape, string File, long Offset, long Length);
