@@ -31,8 +31,11 @@ internal sealed class FolderOutput(string folder) : IModelOutput
         return Task.CompletedTask;
     }
 
-    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken) =>
-        TensorWriter.WriteFileAsync(Path.Combine(Partial, "model.tensors"), tensors, cancellationToken);
+    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken)
+    {
+        DiskSpace.Ensure(_folder, tensors.Sum(t => t.DataLength), "model.tensors");
+        return TensorWriter.WriteFileAsync(Path.Combine(Partial, "model.tensors"), tensors, cancellationToken);
+    }
 
     public Task AddFileAsync(string localPath, string name, CancellationToken cancellationToken)
     {

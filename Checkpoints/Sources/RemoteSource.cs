@@ -30,6 +30,8 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
     {
         ArgumentNullException.ThrowIfNull(files);
         Directory.CreateDirectory(downloadFolder);
+        var onDisk = files.Sum(f => new[] { f.Path, f.Path + IncompleteSuffix }.Select(p => new FileInfo(Path.Combine(downloadFolder, p))).Where(i => i.Exists).Sum(i => i.Length));
+        DiskSpace.Ensure(downloadFolder, files.Sum(f => Math.Max(0, f.Size)) - onDisk, $"the {files.Count} files of {Location}");
         var tracker = new DownloadTracker(files, progress);
         await Parallel.ForEachAsync(
             files,
