@@ -69,7 +69,9 @@ public sealed class S3ConversionTests(MotoServerFixture moto) : IClassFixture<Mo
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => ModelConverter.ConvertAsync(new ConversionRequest
         {
-            Source = "s3://no-such-bucket/ckpt/", Output = Path.Combine(_root, "out"), Settings = new SourceSettings { S3 = moto.Settings() },
+            Source = "s3://no-such-bucket/ckpt/",
+            Output = Path.Combine(_root, "out"),
+            Settings = new SourceSettings { S3 = moto.Settings() },
         }));
         Assert.Contains("no such bucket", error.Message, StringComparison.Ordinal);
     }
