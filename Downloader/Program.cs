@@ -14,6 +14,7 @@ var root = new RootCommand("Fetch checkpoints, convert them to tensorizer .tenso
     BenchmarkCommand.Create(),
     RemoteBenchmarkCommand.Create(),
     GenerationBenchmarkCommand.Create(),
+    ConversionBenchmarkCommand.Create(),
 };
 
 var parsed = root.Parse(args);

@@ -71,10 +71,11 @@ public static class ModelConverter
         var total = tensors.Sum(t => TensorCasting.TargetLength(t, dtype));
         long done = 0;
         var written = 0;
+        var casting = new TensorCasting(tensors, dtype);
         var toWrite = tensors.Select(t => TensorToWrite.Deferred(t.Name, TensorCasting.TargetType(t, dtype), t.Shape, () =>
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var bytes = TensorCasting.ReadAndConvert(t, dtype);
+            var bytes = casting.ReadAndConvert(t); // the writer is done with the previous tensor's bytes when it asks for these
             progress?.Report(new ConversionProgress(ConversionPhase.Converting, done += bytes.Length, total, ++written, tensors.Count, t.Name));
             return [bytes];
         })).ToList();

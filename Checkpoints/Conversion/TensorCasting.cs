@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Checkpoints.Formats;
 using Tensorizer.Format;
 using Tensorizer.Torch;
@@ -5,9 +6,20 @@ using static TorchSharp.torch;
 
 namespace Checkpoints.Conversion;
 
-/// <summary>Reads one checkpoint tensor and casts it to the target dtype (floating tensors only), one tensor in memory at a time.</summary>
-internal static class TensorCasting
+/// <summary>
+/// Reads checkpoint tensors and casts floating ones to the target dtype into buffers allocated once for the largest
+/// tensor: fresh memory costs a page fault per 4 KiB here, so reusing touched buffers is what keeps conversion near
+/// copy speed and its memory at a few tensors. Two sets alternate, because the writer hashes and writes one tensor
+/// while the next is being read (see <see cref="Tensorizer.Writing.TensorToWrite.Deferred"/>). The common casts (fp32 ↔ fp16, fp32 → bf16) are
+/// vectorized or bit-exact loops with PyTorch's rounding (round to nearest even); rarer ones go through TorchSharp.
+/// </summary>
+internal sealed class TensorCasting(IReadOnlyList<CheckpointTensor> tensors, ScalarType? dtype)
 {
+    private readonly long _sourceLength = tensors.Select(t => t.Length).DefaultIfEmpty().Max();
+    private readonly long _targetLength = tensors.Where(t => TargetType(t, dtype) != t.Type).Select(t => TargetLength(t, dtype)).DefaultIfEmpty().Max();
+    private readonly (byte[]? Source, byte[]? Target)[] _sets = new (byte[]?, byte[]?)[2];
+    private int _calls;
+
     public static ScalarType? ParseDtype(string dtype) => dtype switch
     {
         "float16" or "fp16" or "half" => ScalarType.Float16,
@@ -23,14 +35,18 @@ internal static class TensorCasting
     public static long TargetLength(CheckpointTensor tensor, ScalarType? dtype) =>
         tensor.Shape.Aggregate(1L, (a, b) => a * b) * TensorDtype.SizeOf(TargetType(tensor, dtype));
 
-    public static byte[] ReadAndConvert(CheckpointTensor tensor, ScalarType? dtype)
+    /// <summary>The tensor's bytes in the target dtype; valid until the call after the next one (the buffers are reused).</summary>
+    public ReadOnlyMemory<byte> ReadAndConvert(CheckpointTensor tensor)
     {
-        var bytes = new byte[tensor.Length];
+        ArgumentNullException.ThrowIfNull(tensor);
+        ref var set = ref _sets[_calls++ % 2];
+        set.Source ??= Allocate(_sourceLength);
+        var source = set.Source.AsSpan(0, checked((int)tensor.Length));
         using (var handle = File.OpenHandle(tensor.File))
         {
-            for (var read = 0; read < bytes.Length;)
+            for (var read = 0; read < source.Length;)
             {
-                var n = RandomAccess.Read(handle, bytes.AsSpan(read), tensor.Offset + read);
+                var n = RandomAccess.Read(handle, source[read..], tensor.Offset + read);
                 read += n > 0 ? n : throw new EndOfStreamException($"{tensor.File} ended inside tensor '{tensor.Name}'.");
             }
         }
@@ -38,13 +54,45 @@ internal static class TensorCasting
         var target = TargetType(tensor, dtype);
         if (target == tensor.Type)
         {
-            return bytes;
+            return set.Source.AsMemory(0, source.Length);
         }
 
-        using var scope = NewDisposeScope();
-        var original = empty(tensor.Shape, TorchDtypes.ToScalarType(tensor.Type));
-        original.bytes = bytes;
-        return original.to_type(TorchDtypes.ToScalarType(target)).bytes.ToArray();
+        set.Target ??= Allocate(_targetLength);
+        var output = set.Target.AsSpan(0, checked((int)TargetLength(tensor, dtype)));
+        Cast(source, tensor.Type, output, target, tensor.Shape);
+        return set.Target.AsMemory(0, output.Length);
+    }
+
+    private static byte[] Allocate(long length) => length <= Array.MaxLength
+        ? GC.AllocateUninitializedArray<byte>((int)length)
+        : throw new NotSupportedException($"A tensor of {length} bytes is larger than one .NET array ({Array.MaxLength} bytes).");
+
+    private static void Cast(ReadOnlySpan<byte> source, TensorElementType from, Span<byte> output, TensorElementType to, long[] shape)
+    {
+        switch (from, to)
+        {
+            case (TensorElementType.Float32, TensorElementType.Float16):
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(MemoryMarshal.Cast<byte, float>(source), MemoryMarshal.Cast<byte, Half>(output));
+                break;
+            case (TensorElementType.Float16, TensorElementType.Float32):
+                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(source), MemoryMarshal.Cast<byte, float>(output));
+                break;
+            case (TensorElementType.Float32, TensorElementType.BFloat16):
+                BFloat16.FromSingle(MemoryMarshal.Cast<byte, uint>(source), MemoryMarshal.Cast<byte, ushort>(output));
+                break;
+            case (TensorElementType.BFloat16, TensorElementType.Float32):
+                BFloat16.ToSingle(MemoryMarshal.Cast<byte, ushort>(source), MemoryMarshal.Cast<byte, uint>(output));
+                break;
+            default:
+                using (NewDisposeScope())
+                {
+                    var original = empty(shape, TorchDtypes.ToScalarType(from));
+                    original.bytes = source.ToArray(); // rare casts only (float64, fp16 ↔ bf16)
+                    original.to_type(TorchDtypes.ToScalarType(to)).bytes.CopyTo(output);
+                }
+
+                break;
+        }
     }
 
     private static bool IsFloating(TensorElementType type) =>

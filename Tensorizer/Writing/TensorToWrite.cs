@@ -30,7 +30,11 @@ public sealed record TensorToWrite(
     public static TensorToWrite StateDict(string name, TensorElementType type, IReadOnlyList<long> shape, ReadOnlyMemory<byte> data) =>
         new(TensorName.Plain(name), TensorKind.StateDict, TensorDtype.For(type), shape, [data]);
 
-    /// <summary>A state-dict tensor whose bytes are produced only when written (bounded-memory conversions).</summary>
+    /// <summary>
+    /// A state-dict tensor whose bytes are produced only when written (bounded-memory conversions). The writer calls
+    /// the next tensor's source, on another thread, while it writes this one: bytes a source returns must stay valid
+    /// until the source after the next one is called (two buffers, alternating, suffice).
+    /// </summary>
     public static TensorToWrite Deferred(string name, TensorElementType type, IReadOnlyList<long> shape, Func<IReadOnlyList<ReadOnlyMemory<byte>>> source) =>
         new(TensorName.Plain(name), TensorKind.StateDict, TensorDtype.For(type), shape, null) { DataSource = source };
 

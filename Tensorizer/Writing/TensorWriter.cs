@@ -53,14 +53,30 @@ public static class TensorWriter
     {
         ArgumentNullException.ThrowIfNull(output);
         await output.WriteAsync(layout.Prologue, cancellationToken).ConfigureAwait(false);
-        foreach (var placed in layout.Tensors)
+
+        // Produce the next tensor's bytes (read, cast) while this one is hashed and written: two cores, two stages.
+        var tensors = layout.Tensors;
+        Task<IReadOnlyList<ReadOnlyMemory<byte>>>? next = tensors.Count > 0 ? Task.FromResult(tensors[0].Tensor.ResolveData()) : null;
+        try
         {
-            var data = placed.Tensor.ResolveData();
-            var header = BuildHeader(placed.Tensor, data);
-            await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-            foreach (var segment in data)
+            for (var i = 0; i < tensors.Count; i++)
             {
-                await output.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+                var data = await next!.ConfigureAwait(false);
+                var following = i + 1 < tensors.Count ? tensors[i + 1].Tensor : null;
+                next = following is null ? null : Task.Run(following.ResolveData, cancellationToken);
+                var header = BuildHeader(tensors[i].Tensor, data);
+                await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+                foreach (var segment in data)
+                {
+                    await output.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            if (next is not null)
+            {
+                await next.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
     }
