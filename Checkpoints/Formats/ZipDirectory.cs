@@ -38,16 +38,13 @@ internal sealed class ZipDirectory
     private readonly SafeFileHandle _handle;
     private readonly string _path;
 
-    private ZipDirectory(SafeFileHandle handle, string path, long length, IReadOnlyList<ZipEntry> entries, long centralDirectoryOffset)
+    private ZipDirectory(SafeFileHandle handle, string path, IReadOnlyList<ZipEntry> entries, long centralDirectoryOffset)
     {
         _handle = handle;
         _path = path;
-        Length = length;
         Entries = entries;
         CentralDirectoryOffset = centralDirectoryOffset;
     }
-
-    public long Length { get; }
 
     /// <summary>The entries in central directory order.</summary>
     public IReadOnlyList<ZipEntry> Entries { get; }
@@ -128,7 +125,7 @@ internal sealed class ZipDirectory
 
         var central = new byte[centralLength];
         ReadExactly(handle, path, central, centralOffset, "the central directory");
-        return new ZipDirectory(handle, path, length, ParseCentral(central, (int)entries, centralOffset, path), centralOffset);
+        return new ZipDirectory(handle, path, ParseCentral(central, (int)entries, centralOffset, path), centralOffset);
     }
 
     /// <summary>Where <paramref name="entry"/>'s data starts, from its local header (whose name must agree with the central directory).</summary>
