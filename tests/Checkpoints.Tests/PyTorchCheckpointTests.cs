@@ -56,7 +56,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
             Assert.Equal(type, entry.Type);
             Assert.Equal(shape, entry.Shape);
             Assert.Equal(path, entry.File);
-            Assert.Equal(data[name], TensorCasting.ReadAndConvert(entry, null));
+            Assert.Equal(data[name], TensorBytes.Read(entry));
             Assert.True(entry.Offset % 64 == 0, $"{name}: torch aligns storage data to 64 bytes; {entry.Offset} is not");
         }
 
@@ -98,8 +98,8 @@ public sealed class PyTorchCheckpointTests : IDisposable
 
         var index = PyTorchCheckpoint.ReadIndex(path);
         Assert.Equal(["weight", "buffer"], index.Select(t => t.Name));
-        Assert.Equal(bytes, TensorCasting.ReadAndConvert(index[0], null));
-        Assert.Equal(42L, BitConverter.ToInt64(TensorCasting.ReadAndConvert(index[1], null)));
+        Assert.Equal(bytes, TensorBytes.Read(index[0]));
+        Assert.Equal(42L, BitConverter.ToInt64(TensorBytes.Read(index[1])));
     }
 
     [Fact]
@@ -138,14 +138,14 @@ public sealed class PyTorchCheckpointTests : IDisposable
         Assert.Equal(index["shared.whole"].Offset, index["shared.again"].Offset);
         Assert.Equal(TensorElementType.Float16, index["half"].Type);
         Assert.Equal([2, 2], index["half"].Shape);
-        Assert.Equal(Halves(0.5f, -1.25f, 2f, 65504f), TensorCasting.ReadAndConvert(index["half"], null));
+        Assert.Equal(Halves(0.5f, -1.25f, 2f, 65504f), TensorBytes.Read(index["half"]));
         Assert.Equal(
             [-(1L << 40), 7L, 1L << 62],
-            TensorCasting.ReadAndConvert(index["longs"], null).Chunk(8).Select(b => BitConverter.ToInt64(b)));
+            TensorBytes.Read(index["longs"]).Chunk(8).Select(b => BitConverter.ToInt64(b)));
         Assert.Equal(TensorElementType.BFloat16, index["brain"].Type);
-        Assert.Equal(BFloats(1f, -2f, 0.15625f), TensorCasting.ReadAndConvert(index["brain"], null));
+        Assert.Equal(BFloats(1f, -2f, 0.15625f), TensorBytes.Read(index["brain"]));
         Assert.Equal(TensorElementType.UInt16, index["shorts"].Type);
-        Assert.Equal([1, 0, 255, 255], TensorCasting.ReadAndConvert(index["shorts"], null));
+        Assert.Equal([1, 0, 255, 255], TensorBytes.Read(index["shorts"]));
     }
 
     [Fact]
@@ -156,8 +156,8 @@ public sealed class PyTorchCheckpointTests : IDisposable
         new PyTorchCheckpointWriter { ForceZip64 = true }.Add("a", "float32", [2, 2], bytes).Add("b", "int64", [1], BitConverter.GetBytes(-1L)).Write(path);
 
         var index = PyTorchCheckpoint.ReadIndex(path);
-        Assert.Equal(bytes, TensorCasting.ReadAndConvert(index[0], null));
-        Assert.Equal(-1L, BitConverter.ToInt64(TensorCasting.ReadAndConvert(index[1], null)));
+        Assert.Equal(bytes, TensorBytes.Read(index[0]));
+        Assert.Equal(-1L, BitConverter.ToInt64(TensorBytes.Read(index[1])));
         Assert.Contains("'archive/data/1'", RunPython($"import zipfile; z = zipfile.ZipFile('{path}'); assert z.testzip() is None; print(z.namelist())"), StringComparison.Ordinal);
     }
 
@@ -187,7 +187,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
         Assert.Equal(hole, index["huge"].Length);
         Assert.True(index["after"].Offset > uint.MaxValue);
         Assert.Equal(0, index["after"].Offset % 64);
-        Assert.Equal(small, TensorCasting.ReadAndConvert(index["after"], null));
+        Assert.Equal(small, TensorBytes.Read(index["after"]));
     }
 
     [Fact]
@@ -211,7 +211,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
 
         var tensors = await CheckpointFolder.ReadTensorsAsync(folder);
         Assert.Equal(["a", "b", "c"], tensors.Select(t => t.Name));
-        Assert.Equal(BFloats(4f), TensorCasting.ReadAndConvert(tensors[2], null));
+        Assert.Equal(BFloats(4f), TensorBytes.Read(tensors[2]));
         Assert.EndsWith("pytorch_model-00002-of-00002.bin", tensors[2].File, StringComparison.Ordinal);
     }
 
@@ -263,7 +263,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
     internal static byte[] BFloats(params float[] values) => [.. values.SelectMany(v => BitConverter.GetBytes(v)[2..])];
 
     private static float[] ToFloats(CheckpointTensor tensor) =>
-        [.. TensorCasting.ReadAndConvert(tensor, null).Chunk(4).Select(b => BitConverter.ToSingle(b))];
+        [.. TensorBytes.Read(tensor).Chunk(4).Select(b => BitConverter.ToSingle(b))];
 
     /// <summary>Replaces the (empty) first storage's numel, a BININT1 0 right before the persistent id's TUPLE, with a LONG1.</summary>
     private static byte[] PatchNumel(byte[] pickle, long numel)
