@@ -29,9 +29,13 @@ internal static class InferenceServer
     /// <summary>Computes in the dtype the converter stored; "keep" leaves the checkpoint's, which for GPT-J is fp16.</summary>
     public static string ServingDtype(DeploymentOptions options) => options.Dtype == "keep" ? "float16" : options.Dtype;
 
-    public static V1Probe Readiness(DeploymentOptions options, bool namePort = true) => new()
+    /// <summary>
+    /// Keeps traffic off a pod whose model is not loaded (or no longer answers). Knative (under T9k's MLService) rejects
+    /// a probe port other than the serving port and fills it in itself, hence <paramref name="withPort"/>.
+    /// </summary>
+    public static V1Probe Readiness(DeploymentOptions options, bool withPort = true) => new()
     {
-        HttpGet = Get(options, namePort),
+        HttpGet = withPort ? new V1HTTPGetAction { Path = ReadyPath(options), Port = Port } : new V1HTTPGetAction { Path = ReadyPath(options) },
         PeriodSeconds = 10,
         TimeoutSeconds = 5,
         FailureThreshold = 3,
@@ -40,16 +44,9 @@ internal static class InferenceServer
     /// <summary>Holds off the other probes while the weights load: a GPT-J-6B fp16 load reads 12 GB before the first answer.</summary>
     public static V1Probe Startup(DeploymentOptions options) => new()
     {
-        HttpGet = Get(options, namePort: true),
+        HttpGet = new V1HTTPGetAction { Path = ReadyPath(options), Port = Port },
         PeriodSeconds = 10,
         TimeoutSeconds = 5,
         FailureThreshold = options.StartupSeconds / 10,
-    };
-
-    // Knative (T9k's runtime) rejects a probe port other than the serving port, and fills it in itself.
-    private static V1HTTPGetAction Get(DeploymentOptions options, bool namePort) => new()
-    {
-        Path = ReadyPath(options),
-        Port = namePort ? Port : null!,
     };
 }

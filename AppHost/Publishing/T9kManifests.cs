@@ -36,7 +36,7 @@ internal static class T9kManifests
                             Env = InferenceServer.Environment(options, ModelMount),
                             Resources = Resources(options),
                             // Knative (under MLService) has no startup probe; its readiness probe keeps traffic off a pod still loading.
-                            ReadinessProbe = InferenceServer.Readiness(options, namePort: false),
+                            ReadinessProbe = InferenceServer.Readiness(options, withPort: false),
                         },
                     ],
                 },
