@@ -20,6 +20,23 @@ public static class ModelConverter
         ConversionRequest request, IProgress<ConversionProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            return await RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e.HResult is NoSpace or FileTooLarge or QuotaExceeded)
+        {
+            throw new IOException($"Out of disk space converting {request.Source} to {request.Output} ({e.Message}); nothing was marked complete.", e);
+        }
+    }
+
+    // errno values .NET reports as the HResult of an IOException on Linux.
+    private const int FileTooLarge = 27;
+    private const int NoSpace = 28;
+    private const int QuotaExceeded = 122;
+
+    private static async Task<ConversionResult> RunAsync(ConversionRequest request, IProgress<ConversionProgress>? progress, CancellationToken cancellationToken)
+    {
         var dtype = TensorCasting.ParseDtype(request.Dtype);
         using var source = CheckpointSources.Open(request.Source, request.Settings);
         using var output = OpenOutput(request.Output, request.Settings);
@@ -33,13 +50,20 @@ public static class ModelConverter
             return new ConversionResult(output.Location, listing.Revision, existing.Tensors, existing.Bytes, Skipped: true);
         }
 
+        foreach (var file in listing.Files)
+        {
+            SafePaths.Check(file.Path, source.Location); // a hostile listing is refused before anything is fetched
+        }
+
         var files = FileSelection.Select(listing.Files, request.Include, request.Exclude);
         if (files.Count == 0)
         {
             throw new InvalidDataException($"{source.Location} has no checkpoint files to fetch (files: {string.Join(", ", listing.Files.Take(10).Select(f => f.Path))}).");
         }
 
-        var downloads = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
+        // One folder per revision: a file of the same name and size from another revision is never taken for this one's.
+        var downloadRoot = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
+        var downloads = Path.Combine(downloadRoot, string.Concat(listing.Revision.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')));
         var local = await source.FetchAsync(files, downloads, progress, cancellationToken).ConfigureAwait(false);
         var tensors = await CheckpointFolder.ReadTensorsAsync(local, cancellationToken).ConfigureAwait(false);
 
@@ -68,6 +92,10 @@ public static class ModelConverter
         if (!request.KeepDownloads && local == Path.GetFullPath(downloads) && Directory.Exists(downloads))
         {
             Directory.Delete(downloads, recursive: true);
+            if (request.DownloadFolder is null && !Directory.EnumerateFileSystemEntries(downloadRoot).Any())
+            {
+                Directory.Delete(downloadRoot);
+            }
         }
 
         progress?.Report(new ConversionProgress(ConversionPhase.Completed, total, total, tensors.Count, tensors.Count));

@@ -3,6 +3,9 @@ namespace Checkpoints.Formats;
 /// <summary>Names that come from files or listings never reach outside the folder they belong to.</summary>
 public static class SafePaths
 {
+    /// <summary>Refuses a relative name that could leave any folder it is put under.</summary>
+    public static void Check(string relative, string origin) => Resolve(Path.GetTempPath(), relative, origin);
+
     /// <summary>The full path of <paramref name="relative"/> under <paramref name="folder"/>, refusing <c>..</c>, absolute paths and drive or device names.</summary>
     public static string Resolve(string folder, string relative, string origin)
     {

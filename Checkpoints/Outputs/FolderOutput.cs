@@ -4,8 +4,8 @@ namespace Checkpoints.Outputs;
 
 /// <summary>
 /// A model folder (the seed's PVC layout). Files are written under a hidden partial folder on the same volume and
-/// renamed into place at commit, so a killed job leaves the old model or a folder without a marker, never a mix that
-/// looks complete.
+/// renamed into place at commit: a failed or killed conversion leaves the previous model whole (a failure during
+/// the renames leaves no marker), never a mix that looks complete.
 /// </summary>
 internal sealed class FolderOutput(string folder) : IModelOutput
 {
@@ -22,7 +22,6 @@ internal sealed class FolderOutput(string folder) : IModelOutput
     public Task BeginAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_folder);
-        File.Delete(MarkerPath);
         foreach (var stale in Directory.GetDirectories(_folder, ".partial-*"))
         {
             Directory.Delete(stale, recursive: true); // left by a killed run
@@ -32,8 +31,11 @@ internal sealed class FolderOutput(string folder) : IModelOutput
         return Task.CompletedTask;
     }
 
-    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken) =>
-        TensorWriter.WriteFileAsync(Path.Combine(Partial, "model.tensors"), tensors, cancellationToken);
+    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken)
+    {
+        DiskSpace.Ensure(_folder, tensors.Sum(t => t.DataLength), "model.tensors");
+        return TensorWriter.WriteFileAsync(Path.Combine(Partial, "model.tensors"), tensors, cancellationToken);
+    }
 
     public Task AddFileAsync(string localPath, string name, CancellationToken cancellationToken)
     {
@@ -44,6 +46,7 @@ internal sealed class FolderOutput(string folder) : IModelOutput
     public async Task CommitAsync(CompletionMarker marker, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(marker);
+        File.Delete(MarkerPath); // until the new marker, the folder is a mix of old and new files
         foreach (var file in Directory.GetFiles(Partial))
         {
             File.Move(file, Path.Combine(_folder, Path.GetFileName(file)), overwrite: true);

@@ -4,7 +4,7 @@ namespace Checkpoints.Outputs;
 
 /// <summary>
 /// Where a converted model goes. Nothing written looks complete until <see cref="CommitAsync"/> writes the
-/// completion marker, last; <see cref="BeginAsync"/> removes an old marker before anything changes.
+/// completion marker, last; an old marker goes before anything it vouches for changes.
 /// </summary>
 internal interface IModelOutput : IDisposable
 {

@@ -1,3 +1,4 @@
+using Checkpoints.Sources.Hubs;
 using Tensorizer.Sources.S3;
 
 namespace Checkpoints.Sources;
@@ -16,7 +17,17 @@ public static class CheckpointSources
 
         if (S3Location.IsS3Uri(location))
         {
-            throw new NotSupportedException("S3 checkpoint sources are not supported yet.");
+            return new S3PrefixSource(location, settings);
+        }
+
+        if (location.StartsWith("hf://", StringComparison.Ordinal))
+        {
+            return new HuggingFaceSource(HubRepository.Parse(location), settings);
+        }
+
+        if (location.StartsWith("modelscope://", StringComparison.Ordinal))
+        {
+            return new ModelScopeSource(HubRepository.Parse(location), settings);
         }
 
         if (location.StartsWith("file://", StringComparison.Ordinal))

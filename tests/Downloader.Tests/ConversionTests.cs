@@ -1,11 +1,7 @@
-using System.Text.Json;
-using Checkpoints.Formats;
+using Checkpoints.Tests;
 using Models;
 using Models.Generation;
-using Models.TinyModel;
 using Tensorizer.Reading;
-using Tensorizer.Torch;
-using static TorchSharp.torch;
 
 namespace Downloader.Tests;
 
@@ -18,34 +14,7 @@ public sealed class ConversionTests : IAsyncLifetime
 
     private string Checkpoint => Path.Combine(_root, "checkpoint");
 
-    public async Task InitializeAsync()
-    {
-        // The tiny model (fp16 values), re-expressed as a Hugging Face checkpoint: fp32, two shards and an index.
-        await TinyGptj.WriteAsync(Tiny);
-        Directory.CreateDirectory(Checkpoint);
-        await using var file = await TensorFile.OpenAsync(Path.Combine(Tiny, ModelFolder.TensorsFile));
-        var tensors = await file.LoadTensorsAsync(new TorchLoadOptions { Dtype = ScalarType.Float32 });
-        var names = tensors.Keys.ToList();
-        var shards = new[] { names.Take(names.Count / 2).ToList(), names.Skip(names.Count / 2).ToList() };
-        var weightMap = new Dictionary<string, string>();
-        for (var s = 0; s < shards.Length; s++)
-        {
-            var shardName = $"model-0000{s + 1}-of-00002.safetensors";
-            SafetensorsWriter.Write(Path.Combine(Checkpoint, shardName), shards[s].Select(n => (n, "F32", tensors[n].shape, tensors[n].bytes.ToArray())));
-            shards[s].ForEach(n => weightMap[n] = shardName);
-        }
-
-        await File.WriteAllTextAsync(Path.Combine(Checkpoint, "model.safetensors.index.json"), JsonSerializer.Serialize(new { metadata = new { }, weight_map = weightMap }));
-        foreach (var side in new[] { "config.json", "vocab.json", "merges.txt" })
-        {
-            File.Copy(Path.Combine(Tiny, side), Path.Combine(Checkpoint, side));
-        }
-
-        foreach (var tensor in tensors.Values)
-        {
-            tensor.Dispose();
-        }
-    }
+    public Task InitializeAsync() => TinyCheckpoint.WriteShardedSafetensorsAsync(Tiny, Checkpoint);
 
     public Task DisposeAsync()
     {
@@ -102,5 +71,42 @@ public sealed class ConversionTests : IAsyncLifetime
         var result = await CliTests.RunAsync("convert", "--source", Checkpoint, "--output", Path.Combine(_root, "escape"));
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("outside the folder", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_full_disk_fails_clearly_and_the_previous_complete_output_survives()
+    {
+        // A real full volume: a 20 MiB tmpfs in a private mount namespace (unshare: no root needed). It holds one
+        // converted model (~15 MiB) but not a second model.tensors beside it.
+        var volume = Directory.CreateDirectory(Path.Combine(_root, "volume")).FullName;
+        var cli = Path.Combine(AppContext.BaseDirectory, "downloader.dll");
+        var convert = $"dotnet '{cli}' convert --source '{Checkpoint}' --output '{volume}/gptj'";
+        var script = $"""
+            set -e
+            mount -t tmpfs -o size=20m tmpfs '{volume}'
+            {convert} > /dev/null 2>&1
+            sha256sum '{volume}/gptj/model.tensors'
+            set +e
+            {convert} --force > /dev/null 2> '{_root}/error.txt'
+            echo "exit=$?"
+            sha256sum '{volume}/gptj/model.tensors'
+            ls -A '{volume}/gptj'
+            """;
+        var start = new System.Diagnostics.ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-rm", "bash", "-c", script })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var lines = (await process.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(process.ExitCode == 0, await stderr);
+
+        Assert.Equal("exit=2", lines[1]);
+        Assert.Contains("Not enough disk space", await File.ReadAllTextAsync(Path.Combine(_root, "error.txt")), StringComparison.Ordinal);
+        Assert.Equal(lines[0], lines[2]); // the complete model is untouched
+        Assert.Equal([".tensorizer-complete.json", "config.json", "merges.txt", "model.tensors", "vocab.json"], lines[3..].Order(StringComparer.Ordinal));
     }
 }

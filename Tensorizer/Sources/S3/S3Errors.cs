@@ -5,7 +5,7 @@ using Tensorizer.Format;
 namespace Tensorizer.Sources.S3;
 
 /// <summary>Turns S3's error responses into messages that name the object and say what to fix.</summary>
-internal static class S3Errors
+public static class S3Errors
 {
     private static readonly HashSet<string> CredentialCodes = new(StringComparer.Ordinal)
     {
