@@ -145,9 +145,12 @@ public sealed partial record DeploymentOptions
             problems.Add("--source must name a checkpoint (e.g. modelscope://AI-ModelScope/gpt-j-6b).");
         }
 
-        if (Gpus < 0 || MinReplicas < 0 || ContainerConcurrency < 0 || StartupSeconds < 10)
+        foreach (var (option, value, least) in new[] { ("--gpus", Gpus, 0), ("--min-replicas", MinReplicas, 0), ("--container-concurrency", ContainerConcurrency, 0), ("--startup-seconds", StartupSeconds, 10) })
         {
-            problems.Add("--gpus, --min-replicas and --container-concurrency must be 0 or more, --startup-seconds at least 10.");
+            if (value < least)
+            {
+                problems.Add($"{option} {value} is less than {least}.");
+            }
         }
 
         return problems;

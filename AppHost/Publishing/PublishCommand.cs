@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace AppHost.Publishing;
 
 /// <summary>
-/// <c>publish [--output deploy/kserve] [--platform kserve|t9k] [options]</c>: writes the cluster manifests with the seed's
+/// <c>publish [--platform kserve|t9k] [--output deploy/PLATFORM] [options]</c>: writes the cluster manifests with the seed's
 /// defaults. Runs on its own, before (and instead of) the distributed application: no DCP, no dashboard, no Docker.
 /// </summary>
 public static class PublishCommand
@@ -15,7 +15,7 @@ public static class PublishCommand
     {
         output ??= Console.Out;
         error ??= Console.Error;
-        var folder = new Option<string>("--output", "-o") { Description = "Folder to write the manifests to.", DefaultValueFactory = _ => Path.Combine("deploy", "kserve") };
+        var folder = new Option<string?>("--output", "-o") { Description = "Folder to write the manifests to (default: deploy/kserve or deploy/t9k)." };
         var command = new RootCommand("Write the cluster manifests: model volume, converter job, serving resources, console.") { folder };
         var bindings = PublishOptions.Bindings();
         foreach (var binding in bindings)
@@ -37,7 +37,8 @@ public static class PublishCommand
                 return BadOptions;
             }
 
-            foreach (var path in ManifestWriter.Write(ManifestSet.Build(options), parsed.GetValue(folder)!))
+            var destination = parsed.GetValue(folder) ?? Path.Combine("deploy", options.Platform == Platform.T9k ? "t9k" : "kserve");
+            foreach (var path in ManifestWriter.Write(ManifestSet.Build(options), destination))
             {
                 await output.WriteLineAsync($"wrote {path}");
             }

@@ -22,6 +22,9 @@ public sealed class PublishCommandTests : IDisposable
     [InlineData("--protocol", "grpc", "--protocol 'grpc' is not v1 or v2")]
     [InlineData("--platform", "openshift", "openshift")]
     [InlineData("--gpus", "one", "one")]
+    [InlineData("--min-replicas", "-1", "--min-replicas -1 is less than 0")]
+    [InlineData("--startup-seconds", "5", "--startup-seconds 5 is less than 10")]
+    [InlineData("--storage-class", "Fast_NVMe", "--storage-class 'Fast_NVMe' is not a Kubernetes name")]
     public async Task ABadOptionIsRefusedAndNamed(string option, string value, string message)
     {
         var (code, output, error) = await PublishAsync(option, value);
