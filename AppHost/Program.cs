@@ -1,0 +1,32 @@
+using AppHost;
+using AppHost.Publishing;
+using Microsoft.Extensions.Configuration;
+
+// `publish` writes the cluster manifests and exits before the distributed application exists: no DCP, no dashboard.
+if (args is ["publish", .. var publishArgs])
+{
+    return await PublishCommand.RunAsync(publishArgs);
+}
+
+var builder = DistributedApplication.CreateBuilder(args);
+var store = LocalModelStore.FromConfiguration(builder.Configuration, builder.AppHostDirectory);
+
+// The seed's download job, locally: the embedded tiny GPT-J converted into the model store (skipped when already complete).
+var downloader = builder.AddProject<Projects.Downloader>("downloader")
+    .WithArgs("convert", "--source", LocalModelStore.Source, "--output", store.ModelFolder, "--dtype", LocalModelStore.Dtype);
+
+// KServe's port 8080 by default, so the README's curl works as is; InferencePort=0 picks a free one (tests).
+var inferencePort = builder.Configuration.GetValue("InferencePort", 8080);
+
+// The service starts once the conversion has exited successfully, and is healthy once the model is loaded.
+builder.AddProject<Projects.Inference>("inference")
+    .WithHttpEndpoint(port: inferencePort == 0 ? null : inferencePort)
+    .WithEnvironment("MODEL_NAME", store.ModelName)
+    .WithEnvironment("MODEL_PATH", store.ModelFolder)
+    .WithEnvironment("DEVICE", "cpu")
+    .WithEnvironment("DTYPE", LocalModelStore.Dtype)
+    .WithHttpHealthCheck($"/v2/models/{store.ModelName}/ready")
+    .WaitForCompletion(downloader);
+
+await builder.Build().RunAsync();
+return 0;

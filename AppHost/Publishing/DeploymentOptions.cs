@@ -1,0 +1,167 @@
+using System.Text.RegularExpressions;
+
+namespace AppHost.Publishing;
+
+/// <summary>The platform whose serving resources the manifests use.</summary>
+public enum Platform
+{
+    /// <summary>KServe: ServingRuntime + InferenceService, and a batch/v1 Job for the converter.</summary>
+    KServe,
+
+    /// <summary>T9k, the seed's own platform: MLServiceRuntime + MLService, and a GenericJob for the converter.</summary>
+    T9k,
+}
+
+/// <summary>
+/// Everything the cluster manifests depend on. The defaults reproduce the seed (t9k/examples' tensorizer example): PVC
+/// <c>tensorizer</c> (50Gi, ReadWriteMany), job <c>model-download</c> (2 CPU, 40Gi, GPT-J-6B from ModelScope in fp16),
+/// runtime <c>tensorizer-kserve</c>, service <c>tensorizer-gptj</c> serving model <c>gptj</c> on one GPU (2 CPU, 64Gi).
+/// </summary>
+public sealed partial record DeploymentOptions
+{
+    public Platform Platform { get; init; } = Platform.KServe;
+
+    /// <summary>Needed even for a single-namespace install: the console's RoleBinding names its ServiceAccount by namespace.</summary>
+    public string Namespace { get; init; } = "default";
+
+    /// <summary>The model's name in the serving API (<c>/v1/models/{name}:predict</c>) and its folder on the volume.</summary>
+    public string ModelName { get; init; } = "gptj";
+
+    public string ServiceName { get; init; } = "tensorizer-gptj";
+
+    public string RuntimeName { get; init; } = "tensorizer-kserve";
+
+    public string JobName { get; init; } = "model-download";
+
+    public string PvcName { get; init; } = "tensorizer";
+
+    public string PvcSize { get; init; } = "50Gi";
+
+    public string AccessMode { get; init; } = "ReadWriteMany";
+
+    /// <summary>Null: the cluster's default storage class (as the seed).</summary>
+    public string? StorageClass { get; init; }
+
+    public string InferenceImage { get; init; } = "tensorizer-dotnet/inference:0.1.0";
+
+    public string DownloaderImage { get; init; } = "tensorizer-dotnet/downloader:0.1.0";
+
+    public string ConsoleImage { get; init; } = "tensorizer-dotnet/console:0.1.0";
+
+    /// <summary>The checkpoint the converter fetches: the seed's ModelScope GPT-J-6B.</summary>
+    public string Source { get; init; } = "modelscope://AI-ModelScope/gpt-j-6b";
+
+    public string Dtype { get; init; } = "float16";
+
+    public string ConverterCpu { get; init; } = "2";
+
+    public string ConverterMemory { get; init; } = "40Gi";
+
+    public string InferenceCpu { get; init; } = "2";
+
+    public string InferenceMemory { get; init; } = "64Gi";
+
+    public int Gpus { get; init; } = 1;
+
+    /// <summary>KServe predictor protocol: v1 (the seed's <c>:predict</c>) or v2.</summary>
+    public string Protocol { get; init; } = "v1";
+
+    public int MinReplicas { get; init; } = 1;
+
+    /// <summary>
+    /// Requests one pod takes at once. The seed's server handled one at a time (CoreWeave's ISVC says 1); ours batches up
+    /// to <c>MAX_BATCH_SIZE</c> (8) per step, so 8 keeps a batch full without queueing past it.
+    /// </summary>
+    public int ContainerConcurrency { get; init; } = 8;
+
+    /// <summary>Seconds the startup probe allows for the load: 10 s × 60 probes covers a cold 12 GB read from a slow volume.</summary>
+    public int StartupSeconds { get; init; } = 600;
+
+    /// <summary>The model's folder inside the volume: the PVC root holds one folder per model.</summary>
+    public string ModelDirectory => ModelName;
+
+    public string StorageUri => $"pvc://{PvcName}/{ModelDirectory}";
+
+    public string ConsoleName { get; init; } = "tensorizer-console";
+
+    /// <summary>Every problem with the options, in one message per problem; empty when they can be published.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        foreach (var (option, value) in new[]
+        {
+            ("--namespace", Namespace), ("--model-name", ModelName), ("--service-name", ServiceName), ("--runtime-name", RuntimeName),
+            ("--job-name", JobName), ("--pvc", PvcName), ("--console-name", ConsoleName),
+        })
+        {
+            if (!DnsLabel().IsMatch(value))
+            {
+                problems.Add($"{option} '{value}' is not a Kubernetes name (lower-case letters, digits and '-', at most 63, starting and ending alphanumeric).");
+            }
+        }
+
+        foreach (var (option, value) in new[]
+        {
+            ("--pvc-size", PvcSize), ("--converter-cpu", ConverterCpu), ("--converter-memory", ConverterMemory),
+            ("--inference-cpu", InferenceCpu), ("--inference-memory", InferenceMemory),
+        })
+        {
+            if (!Quantity().IsMatch(value))
+            {
+                problems.Add($"{option} '{value}' is not a Kubernetes quantity (e.g. 2, 500m, 40Gi).");
+            }
+        }
+
+        foreach (var (option, value) in new[] { ("--inference-image", InferenceImage), ("--downloader-image", DownloaderImage), ("--console-image", ConsoleImage) })
+        {
+            if (string.IsNullOrWhiteSpace(value) || value.Any(char.IsWhiteSpace))
+            {
+                problems.Add($"{option} '{value}' is not an image reference.");
+            }
+        }
+
+        if (AccessMode is not ("ReadWriteOnce" or "ReadWriteMany" or "ReadOnlyMany" or "ReadWriteOncePod"))
+        {
+            problems.Add($"--access-mode '{AccessMode}' is not one of ReadWriteOnce, ReadWriteMany, ReadOnlyMany, ReadWriteOncePod.");
+        }
+
+        if (StorageClass is { } storageClass && !DnsSubdomain().IsMatch(storageClass))
+        {
+            problems.Add($"--storage-class '{storageClass}' is not a Kubernetes name.");
+        }
+
+        if (Protocol is not ("v1" or "v2"))
+        {
+            problems.Add($"--protocol '{Protocol}' is not v1 or v2.");
+        }
+
+        if (Dtype is not ("float16" or "bfloat16" or "float32" or "keep"))
+        {
+            problems.Add($"--dtype '{Dtype}' is not float16, bfloat16, float32 or keep.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Source))
+        {
+            problems.Add("--source must name a checkpoint (e.g. modelscope://AI-ModelScope/gpt-j-6b).");
+        }
+
+        foreach (var (option, value, least) in new[] { ("--gpus", Gpus, 0), ("--min-replicas", MinReplicas, 0), ("--container-concurrency", ContainerConcurrency, 0), ("--startup-seconds", StartupSeconds, 10) })
+        {
+            if (value < least)
+            {
+                problems.Add($"{option} {value} is less than {least}.");
+            }
+        }
+
+        return problems;
+    }
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    private static partial Regex DnsLabel();
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+    private static partial Regex DnsSubdomain();
+
+    [GeneratedRegex(@"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")]
+    private static partial Regex Quantity();
+}

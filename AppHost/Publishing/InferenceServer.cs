@@ -1,0 +1,52 @@
+using k8s.Models;
+
+namespace AppHost.Publishing;
+
+/// <summary>
+/// What both platforms need to know about the Inference service: its port, its settings (the KServe-style variables
+/// of <c>Inference/Hosting/InferenceOptions.cs</c>) and where it says the model is loaded.
+/// </summary>
+internal static class InferenceServer
+{
+    /// <summary>KServe's model-server port, which the service listens on by default.</summary>
+    public const int Port = 8080;
+
+    /// <summary>
+    /// The model-ready endpoint: 200 once the weights are loaded, 503 while loading. The service listens at once and
+    /// loads in the background, so a TCP probe (KServe's default) would send requests to a pod that cannot answer them.
+    /// </summary>
+    public static string ReadyPath(DeploymentOptions options) =>
+        options.Protocol == "v2" ? $"/v2/models/{options.ModelName}/ready" : $"/v1/models/{options.ModelName}";
+
+    public static List<V1EnvVar> Environment(DeploymentOptions options, string modelPath) =>
+    [
+        Kube.Env("MODEL_NAME", options.ModelName),
+        Kube.Env("MODEL_PATH", modelPath),
+        Kube.Env("DEVICE", options.Gpus > 0 ? "cuda" : "cpu"),
+        Kube.Env("DTYPE", ServingDtype(options)),
+    ];
+
+    /// <summary>Computes in the dtype the converter stored; "keep" leaves the checkpoint's, which for GPT-J is fp16.</summary>
+    public static string ServingDtype(DeploymentOptions options) => options.Dtype == "keep" ? "float16" : options.Dtype;
+
+    /// <summary>
+    /// Keeps traffic off a pod whose model is not loaded (or no longer answers). Knative (under T9k's MLService) rejects
+    /// a probe port other than the serving port and fills it in itself, hence <paramref name="withPort"/>.
+    /// </summary>
+    public static V1Probe Readiness(DeploymentOptions options, bool withPort = true) => new()
+    {
+        HttpGet = withPort ? new V1HTTPGetAction { Path = ReadyPath(options), Port = Port } : new V1HTTPGetAction { Path = ReadyPath(options) },
+        PeriodSeconds = 10,
+        TimeoutSeconds = 5,
+        FailureThreshold = 3,
+    };
+
+    /// <summary>Holds off the other probes while the weights load: a GPT-J-6B fp16 load reads 12 GB before the first answer.</summary>
+    public static V1Probe Startup(DeploymentOptions options) => new()
+    {
+        HttpGet = new V1HTTPGetAction { Path = ReadyPath(options), Port = Port },
+        PeriodSeconds = 10,
+        TimeoutSeconds = 5,
+        FailureThreshold = options.StartupSeconds / 10,
+    };
+}

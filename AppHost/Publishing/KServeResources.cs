@@ -1,0 +1,44 @@
+using k8s.Models;
+
+// KServe's custom resources (serving.kserve.io), reduced to the fields the manifests set. The CRDs in
+// shared/specs are the reference; the tests validate every field written here against them.
+namespace AppHost.Publishing.KServe;
+
+/// <summary><c>ServingRuntime</c> (v1alpha1) spec: which model formats and protocols the runtime serves, and its pod's containers.</summary>
+public sealed record ServingRuntimeSpec(
+    IReadOnlyList<SupportedModelFormat> SupportedModelFormats,
+    IReadOnlyList<string> ProtocolVersions,
+    IReadOnlyDictionary<string, string> Annotations,
+    IReadOnlyList<V1Container> Containers);
+
+public sealed record SupportedModelFormat(string Name, string Version, bool AutoSelect);
+
+/// <summary><c>InferenceService</c> (v1beta1) spec: only a predictor.</summary>
+public sealed record InferenceServiceSpec(PredictorSpec Predictor);
+
+public sealed record PredictorSpec(int MinReplicas, int ContainerConcurrency, ModelSpec Model);
+
+/// <summary>
+/// The predictor's model: format, runtime and storage, plus the container fields (inlined in KServe's ModelSpec) that
+/// override the runtime's <c>kserve-container</c> for this one model.
+/// </summary>
+public sealed record ModelSpec
+{
+    public required ModelFormat ModelFormat { get; init; }
+
+    public required string Runtime { get; init; }
+
+    public required string StorageUri { get; init; }
+
+    public required string ProtocolVersion { get; init; }
+
+    public IReadOnlyList<V1EnvVar>? Env { get; init; }
+
+    public V1ResourceRequirements? Resources { get; init; }
+
+    public V1Probe? StartupProbe { get; init; }
+
+    public V1Probe? ReadinessProbe { get; init; }
+}
+
+public sealed record ModelFormat(string Name);

@@ -1,0 +1,85 @@
+using AppHost.Publishing;
+
+namespace AppHost.Tests;
+
+/// <summary>The publish command's options: each reaches the manifests, and a bad one stops it with a message that names it.</summary>
+public sealed class PublishCommandTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), $"apphost-publish-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--pvc-size", "fifty", "--pvc-size 'fifty' is not a Kubernetes quantity")]
+    [InlineData("--namespace", "My_Models", "--namespace 'My_Models' is not a Kubernetes name")]
+    [InlineData("--access-mode", "ReadWriteAll", "--access-mode 'ReadWriteAll' is not one of")]
+    [InlineData("--protocol", "grpc", "--protocol 'grpc' is not v1 or v2")]
+    [InlineData("--platform", "openshift", "openshift")]
+    [InlineData("--gpus", "one", "one")]
+    [InlineData("--min-replicas", "-1", "--min-replicas -1 is less than 0")]
+    [InlineData("--startup-seconds", "5", "--startup-seconds 5 is less than 10")]
+    [InlineData("--storage-class", "Fast_NVMe", "--storage-class 'Fast_NVMe' is not a Kubernetes name")]
+    public async Task ABadOptionIsRefusedAndNamed(string option, string value, string message)
+    {
+        var (code, output, error) = await PublishAsync(option, value);
+        Assert.Equal(PublishCommand.BadOptions, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Empty(output);
+        Assert.False(Directory.Exists(_folder), "nothing is written when an option is bad");
+    }
+
+    [Fact]
+    public async Task OptionsReachTheManifests()
+    {
+        var (code, output, error) = await PublishAsync(
+            "--namespace", "ml", "--storage-class", "fast-nvme", "--access-mode", "ReadWriteOnce", "--pvc", "models", "--pvc-size", "200Gi",
+            "--inference-image", "registry.example/inference:2", "--gpus", "0", "--protocol", "v2", "--model-name", "tiny", "--source", "builtin://tiny-gptj", "--dtype", "float32");
+        Assert.True(code == PublishCommand.Success, error);
+        Assert.Equal(4, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        var storage = YamlJson.Single(await File.ReadAllTextAsync(Path.Combine(_folder, "storage.yaml")))!;
+        Assert.Equal(("models", "ml", "fast-nvme", "ReadWriteOnce", "200Gi"), (
+            (string?)storage["metadata"]!["name"], (string?)storage["metadata"]!["namespace"], (string?)storage["spec"]!["storageClassName"],
+            (string?)storage["spec"]!["accessModes"]![0], (string?)storage["spec"]!["resources"]!["requests"]!["storage"]));
+
+        var serving = YamlJson.Documents(await File.ReadAllTextAsync(Path.Combine(_folder, "serving.yaml")));
+        var container = serving[0]!["spec"]!["containers"]![0]!;
+        Assert.Equal("registry.example/inference:2", (string?)container["image"]);
+        Assert.Contains(container["env"]!.AsArray(), e => (string?)e!["name"] == "DEVICE" && (string?)e["value"] == "cpu");
+        Assert.Contains(container["env"]!.AsArray(), e => (string?)e!["name"] == "DTYPE" && (string?)e["value"] == "float32");
+        var model = serving[1]!["spec"]!["predictor"]!["model"]!;
+        Assert.Equal("pvc://models/tiny", (string?)model["storageUri"]);
+        Assert.Equal("/v2/models/tiny/ready", (string?)model["readinessProbe"]!["httpGet"]!["path"]);
+        Assert.Null(model["resources"]!["limits"]!["nvidia.com/gpu"]);
+
+        var converter = YamlJson.Single(await File.ReadAllTextAsync(Path.Combine(_folder, "converter.yaml")))!;
+        Assert.Equal(
+            "convert --source builtin://tiny-gptj --output /mnt/tiny --dtype float32",
+            string.Join(' ', converter["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray()));
+    }
+
+    [Fact]
+    public async Task HelpListsTheOptionsWithTheSeedsDefaults()
+    {
+        var (code, output, _) = await PublishAsync("--help");
+        Assert.Equal(PublishCommand.Success, code);
+        foreach (var expected in new[] { "--platform", "--pvc-size", "50Gi", "--source", "modelscope://AI-ModelScope/gpt-j-6b", "--inference-image", "--console-image" })
+        {
+            Assert.Contains(expected, output, StringComparison.Ordinal);
+        }
+    }
+
+    private async Task<(int Code, string Output, string Error)> PublishAsync(params string[] options)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await PublishCommand.RunAsync([.. options, "--output", _folder], output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}
