@@ -34,7 +34,13 @@ public static class LoadTracker
 
         return current with
         {
-            Status = status, Reachable = true, Error = null, LastSeen = now, Latency = latency, Points = points, History = history,
+            Status = status,
+            Reachable = true,
+            Error = null,
+            LastSeen = now,
+            Latency = latency,
+            Points = points,
+            History = history,
         };
     }
 

@@ -94,8 +94,13 @@ public sealed class ModelsPageTests
         var spec = new ConversionSpec(SourceKind.HuggingFace, "org/model", null, "float16", "model");
         var running = new ConversionSnapshot("c1", spec, "hf://org/model", "/store/model", ConversionState.Running, DateTimeOffset.UtcNow)
         {
-            Phase = ConversionPhase.Downloading, BytesDone = 512 << 20, TotalBytes = 1 << 30, ItemsDone = 1, ItemCount = 3,
-            BytesPerSecond = 100e6, Eta = TimeSpan.FromSeconds(5),
+            Phase = ConversionPhase.Downloading,
+            BytesDone = 512 << 20,
+            TotalBytes = 1 << 30,
+            ItemsDone = 1,
+            ItemCount = 3,
+            BytesPerSecond = 100e6,
+            Eta = TimeSpan.FromSeconds(5),
         };
 
         await page.InvokeAsync(() => runner.Show(running));

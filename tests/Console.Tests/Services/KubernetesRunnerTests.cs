@@ -154,8 +154,15 @@ public sealed class KubernetesRunnerTests
                 if (refuse)
                 {
                     return Results.Json(
-                        new { kind = "Status", apiVersion = "v1", status = "Failure", reason = "Forbidden", code = 403,
-                              message = "jobs.batch is forbidden: User \"system:serviceaccount:models:console\" cannot create resource \"jobs\"" },
+                        new
+                        {
+                            kind = "Status",
+                            apiVersion = "v1",
+                            status = "Failure",
+                            reason = "Forbidden",
+                            code = 403,
+                            message = "jobs.batch is forbidden: User \"system:serviceaccount:models:console\" cannot create resource \"jobs\""
+                        },
                         statusCode: 403);
                 }
 
