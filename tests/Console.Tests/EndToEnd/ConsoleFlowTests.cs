@@ -6,7 +6,7 @@ namespace AdminConsole.Tests.EndToEnd;
 /// <summary>
 /// The flow in a real browser: the console watches an inference service that is down come up and load the
 /// tiny GPT-J to ready, converts the built-in tiny GPT-J into a temporary model store and sees it complete and listed,
-/// and streams a prompt's answer in the playground. Screenshots of each step go to <see cref="Browser.Screenshots"/>.
+/// streams a prompt's answer in the playground, and sees the service healthy. Screenshots of each step go to <see cref="Browser.Screenshots"/>.
 /// </summary>
 public sealed class ConsoleFlowTests : IAsyncLifetime
 {
@@ -98,6 +98,12 @@ public sealed class ConsoleFlowTests : IAsyncLifetime
         var changes = await page.EvaluateAsync<int>("() => window.outputChanges");
         Assert.True(changes >= 8, $"the output changed {changes} times for 32 streamed tokens");
         await Browser.ScreenshotAsync(page, "4-playground-streamed");
+
+        // Health: the service is up and ready, the store reachable.
+        await page.ClickAsync("nav >> text=Health");
+        await page.WaitForSelectorAsync("[data-testid=health-state]:has-text('healthy')", Long);
+        StringAssert(await page.TextContentAsync("[data-testid=store-health]"), "reachable, 1 model");
+        await Browser.ScreenshotAsync(page, "5-health");
     }
 
     private static void StringAssert(string? text, string expected) => Assert.Contains(expected, text ?? "", StringComparison.Ordinal);
