@@ -19,7 +19,7 @@ var downloader = builder.AddProject<Projects.Downloader>("downloader")
 var inferencePort = builder.Configuration.GetValue("InferencePort", 8080);
 
 // The service starts once the conversion has exited successfully, and is healthy once the model is loaded.
-builder.AddProject<Projects.Inference>("inference")
+var inference = builder.AddProject<Projects.Inference>("inference")
     .WithHttpEndpoint(port: inferencePort == 0 ? null : inferencePort)
     .WithEnvironment("MODEL_NAME", store.ModelName)
     .WithEnvironment("MODEL_PATH", store.ModelFolder)
@@ -27,6 +27,13 @@ builder.AddProject<Projects.Inference>("inference")
     .WithEnvironment("DTYPE", LocalModelStore.Dtype)
     .WithHttpHealthCheck($"/v2/models/{store.ModelName}/ready")
     .WaitForCompletion(downloader);
+
+// The admin console: the same model store (conversions run in its process), the service found by service discovery.
+builder.AddProject<Projects.Console_Blazor>("console")
+    .WithReference(inference)
+    .WithEnvironment("Console__ModelStore", store.Root)
+    .WithEnvironment("Console__DashboardUrl", builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] ?? "")
+    .WithHttpHealthCheck("/health");
 
 await builder.Build().RunAsync();
 return 0;

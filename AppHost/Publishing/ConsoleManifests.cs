@@ -68,14 +68,16 @@ internal static class ConsoleManifests
                                 Image = options.ConsoleImage,
                                 Ports = [new V1ContainerPort { ContainerPort = Port, Name = "http" }],
                                 Env = Environment(options),
+                                VolumeMounts = [new V1VolumeMount { Name = "models", MountPath = ModelStore, ReadOnlyProperty = true }],
                                 Resources = new V1ResourceRequirements
                                 {
                                     Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("100m"), ["memory"] = new("256Mi") },
                                     Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new("512Mi") },
                                 },
-                                ReadinessProbe = new V1Probe { TcpSocket = new V1TCPSocketAction { Port = "http" }, PeriodSeconds = 10 },
+                                ReadinessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/health", Port = "http" }, PeriodSeconds = 10 },
                             },
                         ],
+                        Volumes = [new V1Volume { Name = "models", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = options.PvcName, ReadOnlyProperty = true } }],
                     },
                 },
             },
@@ -101,6 +103,14 @@ internal static class ConsoleManifests
     private static List<V1EnvVar> Environment(DeploymentOptions options) =>
     [
         Kube.Env("ASPNETCORE_HTTP_PORTS", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Kube.Env("Console__Mode", "Kubernetes"),
+        Kube.Env("Console__ModelStore", ModelStore),
+        new V1EnvVar
+        {
+            // The operator creates it (README): the console refuses to start its pod without an access token.
+            Name = "Console__AccessToken",
+            ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = AccessSecret(options), Key = "token" } },
+        },
         Kube.Env("services__inference__http__0", InferenceUrl(options)),
         new V1EnvVar { Name = "Converter__Namespace", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.namespace" } } },
         Kube.Env("Converter__Image", options.DownloaderImage),
@@ -108,6 +118,12 @@ internal static class ConsoleManifests
         Kube.Env("Converter__Cpu", options.ConverterCpu),
         Kube.Env("Converter__Memory", options.ConverterMemory),
     ];
+
+    /// <summary>Where the console reads the model volume (read-only: converter Jobs write it).</summary>
+    public const string ModelStore = "/mnt/models";
+
+    /// <summary>The Secret holding the console's access token, key <c>token</c>.</summary>
+    public static string AccessSecret(DeploymentOptions options) => $"{options?.ConsoleName}-access";
 
     /// <summary>
     /// The service's address inside the cluster: KServe's predictor Service <c>{isvc}-predictor</c> (raw and Knative modes);

@@ -67,6 +67,15 @@ public sealed class CoreResourceTests
         var container = Assert.Single(template.Spec.Containers);
         Assert.Equal("registry.example/console:2", container.Image);
         Assert.Contains(container.Env, e => e.Name == "services__inference__http__0" && e.Value == "http://tensorizer-gptj-predictor.models.svc.cluster.local");
+
+        // Cluster mode: converter Jobs instead of in-process conversions, an operator-made access token, the model volume read-only.
+        Assert.Contains(container.Env, e => e.Name == "Console__Mode" && e.Value == "Kubernetes");
+        Assert.Contains(container.Env, e => e.Name == "Console__AccessToken" && e.ValueFrom.SecretKeyRef.Name == "tensorizer-console-access" && e.ValueFrom.SecretKeyRef.Key == "token");
+        var mount = Assert.Single(container.VolumeMounts);
+        Assert.True(mount.ReadOnlyProperty);
+        Assert.Contains(container.Env, e => e.Name == "Console__ModelStore" && e.Value == mount.MountPath);
+        var volume = Assert.Single(template.Spec.Volumes, v => v.Name == mount.Name);
+        Assert.Equal(One<V1PersistentVolumeClaim>().Metadata.Name, volume.PersistentVolumeClaim.ClaimName);
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace AppHost.Tests;
 
 /// <summary>
 /// The whole AppHost, as <c>dotnet run --project AppHost</c> starts it (without the dashboard): the downloader converts the
-/// embedded tiny GPT-J into a fresh model store, the service waits for it, loads it, and answers the seed's request.
+/// embedded tiny GPT-J into a fresh model store, the service waits for it, loads it, and answers the seed's request;
+/// the console starts beside it.
 /// </summary>
 public sealed class LocalRunTests : IDisposable
 {
@@ -51,5 +52,11 @@ public sealed class LocalRunTests : IDisposable
             using var ready = await client.GetAsync(InferenceServer.ReadyPath(new DeploymentOptions { Protocol = protocol }), ct);
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         }
+
+        // The console comes up beside them and serves its pages.
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("console", ct);
+        using var console = app.CreateHttpClient("console");
+        using var page = await console.GetAsync("/loads", ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
     }
 }

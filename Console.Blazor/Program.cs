@@ -1,0 +1,1 @@
+await AdminConsole.ConsoleApp.Build(args).RunAsync();

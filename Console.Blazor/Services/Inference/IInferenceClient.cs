@@ -1,0 +1,28 @@
+namespace AdminConsole.Services.Inference;
+
+/// <summary>One inference service, over HTTP: its load status, its model, and prompts by either protocol.</summary>
+public interface IInferenceClient
+{
+    string Name { get; }
+
+    Uri Address { get; }
+
+    Task<ServiceStatus> GetStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>The served model's name (KServe V1's model list).</summary>
+    Task<string> GetModelAsync(CancellationToken cancellationToken);
+
+    /// <summary>KServe V1 <c>:predict</c> with one instance; returns the continuation (without the prompt).</summary>
+    Task<string> PredictAsync(string model, string prompt, GenerationSettings settings, CancellationToken cancellationToken);
+
+    /// <summary>OpenAI <c>/v1/completions</c>; streamed as server-sent events, or one chunk when <paramref name="stream"/> is false.</summary>
+    IAsyncEnumerable<CompletionChunk> CompleteAsync(string model, string prompt, GenerationSettings settings, bool stream, CancellationToken cancellationToken);
+}
+
+/// <summary>The inference services the console knows, by name, in configuration order.</summary>
+public interface IInferenceClients
+{
+    IReadOnlyList<IInferenceClient> All { get; }
+
+    IInferenceClient ByName(string name);
+}

@@ -1,0 +1,42 @@
+using Checkpoints.Outputs;
+
+namespace AdminConsole.Services.Store;
+
+/// <summary>
+/// A folder of model folders (the seed's PVC layout: <c>{root}/{model}/model.tensors</c> beside config and tokenizer).
+/// Hidden folders are skipped (conversions stage in them); a root that is itself a model folder is listed too.
+/// </summary>
+public sealed class FolderModelStore(string root) : IModelStore
+{
+    public string Location => root;
+
+    public async Task<IReadOnlyList<StoredModel>> ListAsync(CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(root))
+        {
+            return [];
+        }
+
+        var folders = new DirectoryInfo(root).EnumerateDirectories()
+            .Where(d => !d.Name.StartsWith('.'))
+            .Prepend(new DirectoryInfo(root))
+            .Where(d => File.Exists(Path.Combine(d.FullName, ModelSummary.TensorsFile)))
+            .OrderBy(d => d.Name, StringComparer.Ordinal);
+        var models = new List<StoredModel>();
+        foreach (var folder in folders)
+        {
+            var marker = await ReadMarkerAsync(folder.FullName, cancellationToken);
+            models.Add(await ModelSummary.ReadAsync(folder.Name, folder.FullName, Path.Combine(folder.FullName, ModelSummary.TensorsFile), marker, cancellationToken));
+        }
+
+        return models;
+    }
+
+    public string OutputFor(string name) => Path.Combine(root, StoreNames.Check(name));
+
+    private static async Task<CompletionMarker?> ReadMarkerAsync(string folder, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(folder, CompletionMarker.FileName);
+        return File.Exists(path) ? CompletionMarker.FromJson(await File.ReadAllBytesAsync(path, cancellationToken)) : null;
+    }
+}

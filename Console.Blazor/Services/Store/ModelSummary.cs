@@ -1,0 +1,27 @@
+using Checkpoints.Outputs;
+using Tensorizer.Reading;
+
+namespace AdminConsole.Services.Store;
+
+/// <summary>Describes one model from its <c>model.tensors</c> index (no tensor data is read) and its completion marker.</summary>
+internal static class ModelSummary
+{
+    public const string TensorsFile = "model.tensors";
+
+    public static async Task<StoredModel> ReadAsync(string name, string location, string tensors, CompletionMarker? marker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var file = await TensorFile.OpenAsync(tensors, cancellationToken);
+            var dtypes = file.Index.Select(e => DtypeName(e.Dtype.ElementType)).Distinct().Order(StringComparer.Ordinal).ToList();
+            return new StoredModel(name, location, marker is not null, file.Index.Count, file.Index.DataBytes, dtypes, marker?.Source, marker?.Revision, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new StoredModel(name, location, false, 0, 0, [], marker?.Source, marker?.Revision, $"{TensorsFile} is unreadable: {e.Message}");
+        }
+    }
+
+    /// <summary>torch's names (float16, bfloat16, …), as the conversion form and the marker spell them.</summary>
+    public static string DtypeName(Tensorizer.Format.TensorElementType type) => type.ToString().ToLowerInvariant();
+}

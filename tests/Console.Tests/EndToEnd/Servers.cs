@@ -1,0 +1,40 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+
+namespace AdminConsole.Tests.EndToEnd;
+
+/// <summary>The console and the real inference service, each in-process on 127.0.0.1.</summary>
+internal static class Servers
+{
+    /// <summary>A port free now, for a server that must be named before it starts (the console polls it while it is down).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The console on a free port, in Development (its static web assets come from the build output).</summary>
+    public static async Task<WebApplication> StartConsoleAsync(Dictionary<string, string?> settings)
+    {
+        var app = ConsoleApp.Build(
+            ["--urls", "http://127.0.0.1:0", "--environment", "Development"],
+            builder => builder.Configuration.AddInMemoryCollection(settings));
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>The inference service on the embedded tiny GPT-J; not waited for: the console is to watch it load.</summary>
+    public static async Task<WebApplication> StartInferenceAsync(int port)
+    {
+        var app = Inference.Startup.Build(
+            ["--urls", $"http://127.0.0.1:{port}"],
+            builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["EXIT_ON_LOAD_FAILURE"] = "false" }));
+        await app.StartAsync();
+        return app;
+    }
+
+    public static Uri Address(WebApplication app) => new(app.Urls.First());
+}
