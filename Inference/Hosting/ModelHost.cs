@@ -17,7 +17,7 @@ public sealed partial class ModelHost(
     InferenceOptions options, InferenceMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger) : BackgroundService
 {
     private readonly Stopwatch _clock = new();
-    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private volatile LoadStatus _status = new(LoadPhase.Starting, 0, 0, 0, DateTimeOffset.UtcNow, TimeSpan.Zero, null, null);
     private TextGenerator? _generator;
 
@@ -39,7 +39,9 @@ public sealed partial class ModelHost(
         {
             var folder = options.ModelPath ?? await BuildEmbeddedModelAsync(stoppingToken);
             location = options.TensorsLocation ?? Path.Combine(folder, ModelFolder.TensorsFile);
-            _clock.Restart(); // the load proper: open, read, copy; not building the embedded default
+            // The load proper (open, read, copy), not building the embedded default: its clock and start time agree.
+            _clock.Restart();
+            _startedAt = DateTimeOffset.UtcNow;
             using var activity = InferenceMetrics.Activities.StartActivity("model.load");
             activity?.SetTag("model.name", options.ModelName);
             activity?.SetTag("model.location", location);
