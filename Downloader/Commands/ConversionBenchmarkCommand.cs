@@ -51,6 +51,10 @@ internal static class ConversionBenchmarkCommand
         Row("cp shards (read + write the same bytes)", bytes, cp, cpRate, "cp");
         Directory.Delete(copy, recursive: true);
 
+        // The format stores a SHA-256 of every tensor, so one core's SHA-256 rate bounds any writer of it.
+        var sha = TimeShell("cat \"$1\"/*.safetensors | sha256sum > /dev/null", checkpoint);
+        Row("cat shards | sha256sum (the hash the format requires)", bytes, sha, cpRate, "cp");
+
         foreach (var dtype in new[] { "keep", "float16" })
         {
             var output = Path.Combine(folder, $"out-{dtype}");

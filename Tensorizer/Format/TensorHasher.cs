@@ -38,6 +38,42 @@ public sealed class TensorHasher : IDisposable
         _sha256.AppendData(data);
     }
 
+    /// <summary>
+    /// Appends several segments, computing CRC32 and SHA-256 on two threads when there is enough data to be worth it:
+    /// SHA-256 is the slowest step of writing a file (about 0.5 GB/s on one core here).
+    /// </summary>
+    public void Append(IReadOnlyList<ReadOnlyMemory<byte>> segments)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        if (segments.Sum(s => (long)s.Length) < ParallelThreshold)
+        {
+            foreach (var segment in segments)
+            {
+                Append(segment.Span);
+            }
+
+            return;
+        }
+
+        Parallel.Invoke(
+            () =>
+            {
+                foreach (var segment in segments)
+                {
+                    _crc32.Append(segment.Span);
+                }
+            },
+            () =>
+            {
+                foreach (var segment in segments)
+                {
+                    _sha256.AppendData(segment.Span);
+                }
+            });
+    }
+
+    private const long ParallelThreshold = 1 << 20;
+
     /// <summary>CRC32 as stored: a little-endian u32.</summary>
     public byte[] Crc32Value() => _crc32.GetCurrentHash();
 

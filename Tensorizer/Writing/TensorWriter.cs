@@ -112,10 +112,7 @@ public static class TensorWriter
         w.UInt64((ulong)tensor.DataLength);
 
         using var hasher = new TensorHasher(header, []);
-        foreach (var segment in data)
-        {
-            hasher.Append(segment.Span);
-        }
+        hasher.Append(data);
 
         hasher.Crc32Value().CopyTo(header, crcOffset);
         hasher.Sha256Value().CopyTo(header, shaOffset);
