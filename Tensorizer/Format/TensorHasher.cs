@@ -55,21 +55,29 @@ public sealed class TensorHasher : IDisposable
             return;
         }
 
-        Parallel.Invoke(
-            () =>
-            {
-                foreach (var segment in segments)
+        try
+        {
+            Parallel.Invoke(
+                () =>
                 {
-                    _crc32.Append(segment.Span);
-                }
-            },
-            () =>
-            {
-                foreach (var segment in segments)
+                    foreach (var segment in segments)
+                    {
+                        _crc32.Append(segment.Span);
+                    }
+                },
+                () =>
                 {
-                    _sha256.AppendData(segment.Span);
-                }
-            });
+                    foreach (var segment in segments)
+                    {
+                        _sha256.AppendData(segment.Span);
+                    }
+                });
+        }
+        catch (AggregateException e)
+        {
+            // Both threads have stopped; fail as a single-threaded hash would (data that cannot be read, cancellation).
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
     }
 
     private const long ParallelThreshold = 1 << 20;
