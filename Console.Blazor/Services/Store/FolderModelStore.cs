@@ -1,4 +1,5 @@
 using Checkpoints.Outputs;
+using Tensorizer.Reading;
 
 namespace AdminConsole.Services.Store;
 
@@ -26,7 +27,8 @@ public sealed class FolderModelStore(string root) : IModelStore
         foreach (var folder in folders)
         {
             var marker = await ReadMarkerAsync(folder.FullName, cancellationToken);
-            models.Add(await ModelSummary.ReadAsync(folder.Name, folder.FullName, Path.Combine(folder.FullName, ModelSummary.TensorsFile), marker, cancellationToken));
+            var tensors = Path.Combine(folder.FullName, ModelSummary.TensorsFile);
+            models.Add(await ModelSummary.ReadAsync(folder.Name, folder.FullName, ct => TensorFile.OpenAsync(tensors, ct), marker, cancellationToken));
         }
 
         return models;

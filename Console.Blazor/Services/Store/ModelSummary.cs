@@ -8,11 +8,14 @@ internal static class ModelSummary
 {
     public const string TensorsFile = "model.tensors";
 
-    public static async Task<StoredModel> ReadAsync(string name, string location, string tensors, CompletionMarker? marker, CancellationToken cancellationToken)
+    /// <param name="open">Opens the model's <c>model.tensors</c> (a path, or S3 through the store's own client).</param>
+    public static async Task<StoredModel> ReadAsync(
+        string name, string location, Func<CancellationToken, Task<TensorFile>> open, CompletionMarker? marker, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(open);
         try
         {
-            await using var file = await TensorFile.OpenAsync(tensors, cancellationToken);
+            await using var file = await open(cancellationToken);
             var dtypes = file.Index.Select(e => DtypeName(e.Dtype.ElementType)).Distinct().Order(StringComparer.Ordinal).ToList();
             return new StoredModel(name, location, marker is not null, file.Index.Count, file.Index.DataBytes, dtypes, marker?.Source, marker?.Revision, null);
         }

@@ -1,6 +1,8 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 using Checkpoints.Outputs;
+using Tensorizer.Reading;
+using Tensorizer.Sources.S3;
 using S3Location = Tensorizer.Sources.S3.S3Location;
 
 namespace AdminConsole.Services.Store;
@@ -42,7 +44,12 @@ public sealed class S3ModelStore(IAmazonS3 client, S3Location root) : IModelStor
             }
 
             var marker = await ReadMarkerAsync(new S3Location(root.Bucket, prefix + CompletionMarker.FileName), cancellationToken);
-            models.Add(await ModelSummary.ReadAsync(name, new S3Location(root.Bucket, prefix).ToString(), tensors.ToString(), marker, cancellationToken));
+            models.Add(await ModelSummary.ReadAsync(
+                name,
+                new S3Location(root.Bucket, prefix).ToString(),
+                async ct => await TensorFile.OpenAsync(await S3RangeSource.OpenAsync(client, tensors, ct), ownsSource: true, ct),
+                marker,
+                cancellationToken));
         }
 
         return models;
