@@ -10,10 +10,18 @@ if (args is ["publish", .. var publishArgs])
 
 var builder = DistributedApplication.CreateBuilder(args);
 var store = LocalModelStore.FromConfiguration(builder.Configuration, builder.AppHostDirectory);
+var s3 = LocalS3Store.FromConfiguration(builder.Configuration);
+
+// The model store: a local folder (the PVC's stand-in) or, with --S3Store=true, a bucket on a local S3 server.
+var moto = s3 is null ? null : builder.AddExecutable("s3", "moto_server", builder.AppHostDirectory, "-H", "127.0.0.1", "-p", s3.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+    .WithHttpEndpoint(port: s3.Port, isProxied: false)
+    .WithHttpHealthCheck("/");
+var modelLocation = s3 is null ? store.ModelFolder : LocalS3Store.ModelPrefix(store.ModelName);
 
 // The seed's download job, locally: the embedded tiny GPT-J converted into the model store (skipped when already complete).
 var downloader = builder.AddProject<Projects.Downloader>("downloader")
-    .WithArgs("convert", "--source", LocalModelStore.Source, "--output", store.ModelFolder, "--dtype", LocalModelStore.Dtype);
+    .WithArgs(["convert", "--source", LocalModelStore.Source, "--output", modelLocation, "--dtype", LocalModelStore.Dtype, .. s3 is null ? Array.Empty<string>() : ["--create-bucket"]])
+    .WithS3(s3, moto);
 
 // KServe's port 8080 by default, so the README's curl works as is; InferencePort=0 picks a free one (tests).
 var inferencePort = builder.Configuration.GetValue("InferencePort", 8080);
@@ -22,18 +30,20 @@ var inferencePort = builder.Configuration.GetValue("InferencePort", 8080);
 var inference = builder.AddProject<Projects.Inference>("inference")
     .WithHttpEndpoint(port: inferencePort == 0 ? null : inferencePort)
     .WithEnvironment("MODEL_NAME", store.ModelName)
-    .WithEnvironment("MODEL_PATH", store.ModelFolder)
+    .WithEnvironment("MODEL_PATH", modelLocation)
     .WithEnvironment("DEVICE", "cpu")
     .WithEnvironment("DTYPE", LocalModelStore.Dtype)
     .WithHttpHealthCheck($"/v2/models/{store.ModelName}/ready")
+    .WithS3(s3, moto)
     .WaitForCompletion(downloader);
 
 // The admin console: the same model store (conversions run in its process), the service found by service discovery.
 builder.AddProject<Projects.Console_Blazor>("console")
     .WithReference(inference)
-    .WithEnvironment("Console__ModelStore", store.Root)
+    .WithEnvironment("Console__ModelStore", s3 is null ? store.Root : $"s3://{LocalS3Store.Bucket}/")
     .WithEnvironment("Console__DashboardUrl", builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] ?? "")
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithS3(s3, moto);
 
 await builder.Build().RunAsync();
 return 0;

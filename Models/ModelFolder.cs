@@ -30,6 +30,13 @@ public static class ModelFolder
 {
     public const string TensorsFile = "model.tensors";
 
+    /// <summary>The files beside <c>model.tensors</c> (as the seed's converter copies them), when present.</summary>
+    public static readonly IReadOnlyList<string> SideFiles =
+    [
+        "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
+        "special_tokens_map.json", "added_tokens.json",
+    ];
+
     public static async Task<TextGenerator> LoadAsync(
         string folder, ModelLoadOptions? options = null, IProgress<LoadProgress>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -31,6 +31,9 @@ public sealed record ConversionRequest
     /// <summary>Keep the downloaded checkpoint after a successful conversion.</summary>
     public bool KeepDownloads { get; init; }
 
+    /// <summary>Create the output's S3 bucket when it does not exist (local S3 emulators start empty).</summary>
+    public bool CreateBucket { get; init; }
+
     /// <summary>Tokens, endpoints and parallelism for the hubs and S3.</summary>
     public SourceSettings Settings { get; init; } = SourceSettings.FromEnvironment();
 }

@@ -39,7 +39,7 @@ public static class ModelConverter
     {
         var dtype = TensorCasting.ParseDtype(request.Dtype);
         using var source = CheckpointSources.Open(request.Source, request.Settings);
-        using var output = OpenOutput(request.Output, request.Settings);
+        using var output = OpenOutput(request.Output, request.Settings, request.CreateBucket);
 
         progress?.Report(new ConversionProgress(ConversionPhase.Resolving, 0, 0, 0, 0, source.Location));
         var listing = await source.ListAsync(cancellationToken).ConfigureAwait(false);
@@ -103,8 +103,8 @@ public static class ModelConverter
         return new ConversionResult(output.Location, listing.Revision, tensors.Count, total, Skipped: false);
     }
 
-    private static IModelOutput OpenOutput(string output, SourceSettings settings) => S3Location.IsS3Uri(output)
-        ? new S3Output(S3ClientFactory.Create(settings.S3 ?? S3Settings.FromEnvironment()), S3Location.ParsePrefix(output))
+    private static IModelOutput OpenOutput(string output, SourceSettings settings, bool createBucket) => S3Location.IsS3Uri(output)
+        ? new S3Output(S3ClientFactory.Create(settings.S3 ?? S3Settings.FromEnvironment()), S3Location.ParsePrefix(output), createBucket)
         : new FolderOutput(output);
 
     /// <summary>

@@ -11,11 +11,7 @@ namespace Checkpoints.Formats;
 public static class CheckpointFolder
 {
     /// <summary>Files copied beside <c>model.tensors</c>, as the seed's converter does, when present.</summary>
-    public static readonly string[] SideFiles =
-    [
-        "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
-        "special_tokens_map.json", "added_tokens.json",
-    ];
+    public static IReadOnlyList<string> SideFiles => Models.ModelFolder.SideFiles;
 
     public static async Task<IReadOnlyList<CheckpointTensor>> ReadTensorsAsync(string folder, CancellationToken cancellationToken = default)
     {

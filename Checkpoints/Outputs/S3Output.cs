@@ -9,14 +9,17 @@ namespace Checkpoints.Outputs;
 /// A model under an S3 prefix. <c>model.tensors</c> streams up as a multipart upload (aborted on failure, so no
 /// partial object appears); side files are plain puts; the completion marker is put last.
 /// </summary>
-internal sealed class S3Output(IAmazonS3 client, S3Location prefix) : IModelOutput
+internal sealed class S3Output(IAmazonS3 client, S3Location prefix, bool createBucket) : IModelOutput
 {
+    private bool _bucketReady;
+
     public string Location => prefix.ToString();
 
     private S3Location Marker => prefix.Child(CompletionMarker.FileName);
 
     public async Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken)
     {
+        await EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var response = await client.GetObjectAsync(Marker.Bucket, Marker.Key, cancellationToken).ConfigureAwait(false);
@@ -30,8 +33,11 @@ internal sealed class S3Output(IAmazonS3 client, S3Location prefix) : IModelOutp
         }
     }
 
-    public Task BeginAsync(CancellationToken cancellationToken) =>
-        client.DeleteObjectAsync(Marker.Bucket, Marker.Key, cancellationToken);
+    public async Task BeginAsync(CancellationToken cancellationToken)
+    {
+        await EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
+        await client.DeleteObjectAsync(Marker.Bucket, Marker.Key, cancellationToken).ConfigureAwait(false);
+    }
 
     public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken) =>
         S3TensorWriter.WriteAsync(client, prefix.Child("model.tensors"), tensors, cancellationToken);
@@ -51,4 +57,22 @@ internal sealed class S3Output(IAmazonS3 client, S3Location prefix) : IModelOutp
     }
 
     public void Dispose() => client.Dispose();
+
+    private async Task EnsureBucketAsync(CancellationToken cancellationToken)
+    {
+        if (!createBucket || _bucketReady)
+        {
+            return;
+        }
+
+        try
+        {
+            await client.PutBucketAsync(prefix.Bucket, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode is "BucketAlreadyOwnedByYou" or "BucketAlreadyExists")
+        {
+        }
+
+        _bucketReady = true;
+    }
 }

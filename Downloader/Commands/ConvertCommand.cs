@@ -34,10 +34,11 @@ internal static class ConvertCommand
         var exclude = new Option<string[]>("--exclude") { Description = "Glob of source files never to fetch (repeatable)." };
         var downloads = new Option<string?>("--download-folder") { Description = "Where to download (and resume); default: OUTPUT/.download, or a temp folder for S3 outputs." };
         var keep = new Option<bool>("--keep-downloads") { Description = "Keep the downloaded checkpoint after converting." };
+        var createBucket = new Option<bool>("--create-bucket") { Description = "Create the output's S3 bucket if missing (local S3 emulators)." };
         var parallel = new Option<int>("--parallel") { Description = "Files downloaded at once.", DefaultValueFactory = _ => 4 };
         var command = new Command("convert", "Fetch a checkpoint and convert it to .tensors with its config and tokenizer, as the seed's download job does.")
         {
-            source, output, dtype, force, include, exclude, downloads, keep, parallel,
+            source, output, dtype, force, include, exclude, downloads, keep, createBucket, parallel,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -51,6 +52,7 @@ internal static class ConvertCommand
                 Exclude = parse.GetValue(exclude) ?? [],
                 DownloadFolder = parse.GetValue(downloads),
                 KeepDownloads = parse.GetValue(keep),
+                CreateBucket = parse.GetValue(createBucket),
                 Settings = SourceSettings.FromEnvironment() with { ParallelDownloads = Math.Max(1, parse.GetValue(parallel)) },
             };
             var clock = Stopwatch.StartNew();

@@ -11,7 +11,10 @@ public sealed record InferenceOptions
 
     public string ModelName { get; init; } = "gptj";
 
-    /// <summary>The model folder; null serves the embedded tiny GPT-J (built into a temporary folder at start).</summary>
+    /// <summary>
+    /// The model folder, or <c>s3://bucket/prefix/</c> (small files fetched, <c>model.tensors</c> streamed from S3); null
+    /// serves the embedded tiny GPT-J (built into a temporary folder at start).
+    /// </summary>
     public string? ModelPath { get; init; }
 
     /// <summary><c>model.tensors</c> elsewhere than the folder: a path, http(s):// or s3:// location.</summary>

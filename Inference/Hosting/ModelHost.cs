@@ -37,8 +37,10 @@ public sealed partial class ModelHost(
         string? location = null;
         try
         {
-            var folder = options.ModelPath ?? await BuildEmbeddedModelAsync(stoppingToken);
-            location = options.TensorsLocation ?? Path.Combine(folder, ModelFolder.TensorsFile);
+            var (folder, tensors) = S3ModelFolder.IsS3(options.ModelPath)
+                ? await S3ModelFolder.FetchAsync(options.ModelPath!, stoppingToken)
+                : (options.ModelPath ?? await BuildEmbeddedModelAsync(stoppingToken), null);
+            location = options.TensorsLocation ?? tensors ?? Path.Combine(folder, ModelFolder.TensorsFile);
             // The load proper (open, read, copy), not building the embedded default: its clock and start time agree.
             _clock.Restart();
             _startedAt = DateTimeOffset.UtcNow;
@@ -47,7 +49,7 @@ public sealed partial class ModelHost(
             activity?.SetTag("model.location", location);
             SetPhase(LoadPhase.Opening, location);
             var progress = new Progress(this, location);
-            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(options), progress, stoppingToken);
+            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(options) with { TensorsLocation = location }, progress, stoppingToken);
             var (bytes, seconds) = (_status.TotalBytes, _clock.Elapsed.TotalSeconds);
             var rate = bytes / Math.Max(seconds, 1e-9);
             metrics.LoadBytes.Add(bytes);

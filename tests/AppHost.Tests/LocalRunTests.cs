@@ -59,4 +59,22 @@ public sealed class LocalRunTests : IDisposable
         using var page = await console.GetAsync("/loads", ct);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
     }
+
+    [Fact]
+    public async Task WithAnS3StoreTheServiceStreamsTheModelFromS3()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var ct = timeout.Token;
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--S3Store=true", "--InferencePort=0"], ct);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("inference", ct);
+        using var client = app.CreateHttpClient("inference");
+        using var status = JsonDocument.Parse(await client.GetStringAsync("/status", ct));
+        Assert.Equal("s3://models/gptj/model.tensors", status.RootElement.GetProperty("location").GetString());
+
+        using var response = await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { SeedPrompt } }, ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
 }
