@@ -83,7 +83,14 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
             return;
         }
 
-        using var body = await OpenAsync(file, offset, cancellationToken).ConfigureAwait(false);
+        RemoteBody body;
+        using (var opening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            opening.CancelAfter(Settings.ReadTimeout);
+            body = await Stalled(() => OpenAsync(file, offset, opening.Token), file, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var owned = body;
         if (body.Offset != offset)
         {
             tracker.Resumed(file, body.Offset); // the source ignored the range: start over
@@ -96,8 +103,10 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
             stream.SetLength(offset);
             stream.Position = offset;
             var buffer = new byte[1 << 20];
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             int read;
-            while ((read = await body.Stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await Stalled(
+                () => { idle.CancelAfter(Settings.ReadTimeout); return body.Stream.ReadAsync(buffer, idle.Token).AsTask(); }, file, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 if (file.Size >= 0 && stream.Position + read > file.Size)
                 {
@@ -112,6 +121,19 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
         if (file.Size >= 0 && new FileInfo(partial).Length != file.Size)
         {
             throw new IOException($"{Location}: the download of '{file.Path}' ended at {new FileInfo(partial).Length} of {file.Size} bytes.");
+        }
+    }
+
+    /// <summary>A wait that ran out of <see cref="SourceSettings.ReadTimeout"/> (not the caller's cancellation) is a stalled connection: transient.</summary>
+    private async Task<T> Stalled<T>(Func<Task<T>> wait, CheckpointFile file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await wait().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{Location}: no data for {Settings.ReadTimeout.TotalSeconds:0} s while downloading '{file.Path}'.", e);
         }
     }
 

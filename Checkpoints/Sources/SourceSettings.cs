@@ -29,6 +29,9 @@ public sealed record SourceSettings
     /// <summary>Attempts per file; each resumes where the last one stopped.</summary>
     public int Attempts { get; init; } = 5;
 
+    /// <summary>How long a download may wait for its next bytes (or its response) before it counts as stalled and resumes.</summary>
+    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     public static SourceSettings FromEnvironment(Func<string, string?>? getenv = null)
     {
         getenv ??= Environment.GetEnvironmentVariable;

@@ -72,6 +72,21 @@ public sealed class HubConversionTests(HubFixture fixture) : IClassFixture<HubFi
     }
 
     [Fact]
+    public async Task A_stalled_download_times_out_and_resumes()
+    {
+        Hub.AddRepository("tiny/stall", "5a11", fixture.Checkpoint);
+        Hub.StallOnce("tiny/stall", "model-00002-of-00002.safetensors", 1 << 20);
+        var output = Path.Combine(_root, "gptj");
+        using var hang = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // without the read timeout, it would wait forever
+        await ModelConverter.ConvertAsync(
+            new ConversionRequest { Source = "hf://tiny/stall", Output = output, Settings = Settings() with { ReadTimeout = TimeSpan.FromSeconds(1) } },
+            cancellationToken: hang.Token);
+        Assert.Contains(Hub.Requests, r => r.Contains("file=model-00002", StringComparison.Ordinal) && r.Contains("range=bytes=", StringComparison.Ordinal)
+            && !r.Contains("range=bytes=0-", StringComparison.Ordinal) && r.StartsWith("GET /cdn/", StringComparison.Ordinal));
+        await AssertGeneratesLikeOriginalAsync(output);
+    }
+
+    [Fact]
     public async Task A_ModelScope_repository_converts_and_a_second_run_is_skipped()
     {
         Hub.AddRepository("AI-ModelScope/tiny-gptj", "c0ffee", fixture.Checkpoint, Extras);

@@ -24,6 +24,7 @@ internal sealed class HubServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Repo> _repos = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _dropAfter = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _corrupt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _stallAfter = new(StringComparer.Ordinal);
 
     private HubServer(WebApplication app) => _app = app;
 
@@ -63,6 +64,9 @@ internal sealed class HubServer : IAsyncDisposable
 
     /// <summary>The next download of <paramref name="path"/> stops after <paramref name="bytes"/> bytes, the connection aborted.</summary>
     public void DropOnce(string repository, string path, long bytes) => _dropAfter[$"{repository}/{path}"] = bytes;
+
+    /// <summary>The next download of <paramref name="path"/> sends <paramref name="bytes"/> bytes, then nothing, holding the connection open.</summary>
+    public void StallOnce(string repository, string path, long bytes) => _stallAfter[$"{repository}/{path}"] = bytes;
 
     /// <summary>Downloads of <paramref name="path"/> serve one flipped byte; listings keep the true hash.</summary>
     public void Corrupt(string repository, string path) => _corrupt[$"{repository}/{path}"] = true;
@@ -184,6 +188,14 @@ internal sealed class HubServer : IAsyncDisposable
             await context.Response.Body.WriteAsync(body.AsMemory(0, (int)limit));
             await context.Response.Body.FlushAsync();
             context.Abort();
+            return;
+        }
+
+        if (_stallAfter.TryRemove(key, out var stall) && stall < body.Length)
+        {
+            await context.Response.Body.WriteAsync(body.AsMemory(0, (int)stall));
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
             return;
         }
 
