@@ -19,8 +19,11 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
 
     public abstract Task<CheckpointListing> ListAsync(CancellationToken cancellationToken);
 
-    /// <summary>The file's bytes from <paramref name="offset"/> on; a source that cannot seek returns them from 0 and says so.</summary>
-    protected abstract Task<RemoteBody> OpenAsync(CheckpointFile file, long offset, CancellationToken cancellationToken);
+    /// <summary>
+    /// The file's bytes from <paramref name="offset"/> to <paramref name="last"/> (inclusive; null: to the end of the
+    /// file); a source that ignored the range returns them from 0 and says so in <see cref="RemoteBody.Offset"/>.
+    /// </summary>
+    protected abstract Task<RemoteBody> OpenAsync(CheckpointFile file, long offset, long? last, CancellationToken cancellationToken);
 
     /// <summary>Whether a failed attempt is worth repeating (dropped connections, 5xx, throttling) or final (404, 401, bad hash).</summary>
     protected virtual bool IsTransient(Exception exception) => exception is IOException or TimeoutException;
@@ -50,22 +53,46 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
 
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var partial = target + IncompleteSuffix;
-        for (var attempt = 1; ; attempt++)
+        var chunked = new ChunkedDownload(file, partial, Settings);
+        if (chunked.Applies)
         {
             try
             {
-                await ResumeAsync(file, partial, tracker, cancellationToken).ConfigureAwait(false);
-                break;
+                await chunked.RunAsync(RetryingAsync, (offset, last, ct) => OpenAsync(file, offset, last, ct), Stalled(file), tracker, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (attempt < Settings.Attempts && IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            catch (ChunkedDownload.RangesIgnoredException)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200 * (1 << attempt), 10_000)), cancellationToken).ConfigureAwait(false);
+                chunked.Discard(); // the server sends whole files only: one sequential download
+                tracker.Resumed(file, 0);
+                await RetryingAsync(ct => ResumeAsync(file, partial, tracker, ct), cancellationToken).ConfigureAwait(false);
             }
+        }
+        else
+        {
+            await RetryingAsync(ct => ResumeAsync(file, partial, tracker, ct), cancellationToken).ConfigureAwait(false);
         }
 
         await VerifyAsync(file, partial, cancellationToken).ConfigureAwait(false);
         File.Move(partial, target, overwrite: true);
+        chunked.Finish();
         tracker.Completed(file);
+    }
+
+    /// <summary>Runs <paramref name="attempt"/> until it succeeds, a failure is final, or the attempts run out (backing off between them).</summary>
+    private async Task RetryingAsync(Func<CancellationToken, Task> attempt, CancellationToken cancellationToken)
+    {
+        for (var n = 1; ; n++)
+        {
+            try
+            {
+                await attempt(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (n < Settings.Attempts && IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200 * (1 << n), 10_000)), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Appends the rest of the file to <paramref name="partial"/>, starting where it ends.</summary>
@@ -83,14 +110,7 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
             return;
         }
 
-        RemoteBody body;
-        using (var opening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            opening.CancelAfter(Settings.ReadTimeout);
-            body = await Stalled(() => OpenAsync(file, offset, opening.Token), file, cancellationToken).ConfigureAwait(false);
-        }
-
-        using var owned = body;
+        using var body = await Deadline.WithinAsync(ct => OpenAsync(file, offset, null, ct), Settings.ReadTimeout, Stalled(file), cancellationToken).ConfigureAwait(false);
         if (body.Offset != offset)
         {
             tracker.Resumed(file, body.Offset); // the source ignored the range: start over
@@ -103,10 +123,8 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
             stream.SetLength(offset);
             stream.Position = offset;
             var buffer = new byte[1 << 20];
-            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             int read;
-            while ((read = await Stalled(
-                () => { idle.CancelAfter(Settings.ReadTimeout); return body.Stream.ReadAsync(buffer, idle.Token).AsTask(); }, file, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await Deadline.WithinAsync(ct => body.Stream.ReadAsync(buffer, ct).AsTask(), Settings.ReadTimeout, Stalled(file), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 if (file.Size >= 0 && stream.Position + read > file.Size)
                 {
@@ -124,18 +142,7 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
         }
     }
 
-    /// <summary>A wait that ran out of <see cref="SourceSettings.ReadTimeout"/> (not the caller's cancellation) is a stalled connection: transient.</summary>
-    private async Task<T> Stalled<T>(Func<Task<T>> wait, CheckpointFile file, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await wait().ConfigureAwait(false);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"{Location}: no data for {Settings.ReadTimeout.TotalSeconds:0} s while downloading '{file.Path}'.", e);
-        }
-    }
+    private string Stalled(CheckpointFile file) => $"{Location}: no data while downloading '{file.Path}'";
 
     /// <summary>Checks the published hash (LFS sha256, or the git blob id of small files); a mismatch deletes the download.</summary>
     private async Task VerifyAsync(CheckpointFile file, string partial, CancellationToken cancellationToken)
@@ -183,12 +190,17 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
     }
 }
 
-/// <summary>A response body and the offset it starts at (0 when the source ignored a range).</summary>
-public sealed class RemoteBody(Stream stream, long offset, IDisposable? owner = null) : IDisposable
+/// <summary>
+/// A response body and the offset it starts at; <paramref name="wholeFile"/> when the source ignored the range asked
+/// for and sends the whole file from byte 0.
+/// </summary>
+public sealed class RemoteBody(Stream stream, long offset, bool wholeFile = false, IDisposable? owner = null) : IDisposable
 {
     public Stream Stream { get; } = stream;
 
     public long Offset { get; } = offset;
+
+    public bool WholeFile { get; } = wholeFile;
 
     public void Dispose()
     {

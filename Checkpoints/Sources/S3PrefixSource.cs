@@ -64,19 +64,19 @@ public sealed class S3PrefixSource : RemoteSource
         return new CheckpointListing(Convert.ToHexStringLower(digest)[..16], files);
     }
 
-    protected override async Task<RemoteBody> OpenAsync(CheckpointFile file, long offset, CancellationToken cancellationToken)
+    protected override async Task<RemoteBody> OpenAsync(CheckpointFile file, long offset, long? last, CancellationToken cancellationToken)
     {
         var location = _prefix.Child(file.Path);
         var request = new GetObjectRequest { BucketName = location.Bucket, Key = location.Key, EtagToMatch = _etags[file.Path] };
-        if (offset > 0)
+        if (offset > 0 || last is not null)
         {
-            request.ByteRange = new ByteRange(offset, file.Size - 1);
+            request.ByteRange = new ByteRange(offset, last ?? file.Size - 1);
         }
 
         try
         {
             var response = await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
-            return new RemoteBody(response.ResponseStream, offset, response);
+            return new RemoteBody(response.ResponseStream, offset, wholeFile: false, response);
         }
         catch (AmazonS3Exception e)
         {

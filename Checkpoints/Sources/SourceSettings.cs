@@ -26,7 +26,16 @@ public sealed record SourceSettings
     /// <summary>Files downloaded at once.</summary>
     public int ParallelDownloads { get; init; } = 4;
 
-    /// <summary>Attempts per file; each resumes where the last one stopped.</summary>
+    /// <summary>
+    /// Files of at least two chunks are fetched as chunks of this size over <see cref="ConnectionsPerFile"/> ranged
+    /// requests at once: one connection to a CDN rarely fills the link, and GPT-J is one 12-24 GB file.
+    /// </summary>
+    public long ChunkSize { get; init; } = 64L << 20;
+
+    /// <summary>Ranged requests in flight per chunked file.</summary>
+    public int ConnectionsPerFile { get; init; } = 4;
+
+    /// <summary>Attempts per file (per chunk for chunked files); each resumes where the last one stopped.</summary>
     public int Attempts { get; init; } = 5;
 
     /// <summary>How long a download may wait for its next bytes (or its response) before it counts as stalled and resumes.</summary>

@@ -36,9 +36,10 @@ internal static class ConvertCommand
         var keep = new Option<bool>("--keep-downloads") { Description = "Keep the downloaded checkpoint after converting." };
         var createBucket = new Option<bool>("--create-bucket") { Description = "Create the output's S3 bucket if missing (local S3 emulators)." };
         var parallel = new Option<int>("--parallel") { Description = "Files downloaded at once.", DefaultValueFactory = _ => 4 };
+        var connections = new Option<int>("--connections") { Description = "Ranged requests at once per large file (64 MiB chunks).", DefaultValueFactory = _ => 4 };
         var command = new Command("convert", "Fetch a checkpoint and convert it to .tensors with its config and tokenizer, as the seed's download job does.")
         {
-            source, output, dtype, force, include, exclude, downloads, keep, createBucket, parallel,
+            source, output, dtype, force, include, exclude, downloads, keep, createBucket, parallel, connections,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -53,7 +54,11 @@ internal static class ConvertCommand
                 DownloadFolder = parse.GetValue(downloads),
                 KeepDownloads = parse.GetValue(keep),
                 CreateBucket = parse.GetValue(createBucket),
-                Settings = SourceSettings.FromEnvironment() with { ParallelDownloads = Math.Max(1, parse.GetValue(parallel)) },
+                Settings = SourceSettings.FromEnvironment() with
+                {
+                    ParallelDownloads = Math.Max(1, parse.GetValue(parallel)),
+                    ConnectionsPerFile = Math.Max(1, parse.GetValue(connections)),
+                },
             };
             var clock = Stopwatch.StartNew();
             var result = await ModelConverter.ConvertAsync(request, new ConversionProgressLine(clock), ct);

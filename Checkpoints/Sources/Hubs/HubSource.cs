@@ -65,9 +65,10 @@ public abstract class HubSource : RemoteSource
         }
     }
 
-    protected override async Task<RemoteBody> OpenAsync(CheckpointFile file, long offset, CancellationToken cancellationToken)
+    protected override async Task<RemoteBody> OpenAsync(CheckpointFile file, long offset, long? last, CancellationToken cancellationToken)
     {
-        var response = await SendAsync(FileUri(file), offset > 0 ? new RangeHeaderValue(offset, null) : null, cancellationToken).ConfigureAwait(false);
+        var range = offset > 0 || last is not null ? new RangeHeaderValue(offset, last) : null;
+        var response = await SendAsync(FileUri(file), range, cancellationToken).ConfigureAwait(false);
         try
         {
             EnsureSuccess(response, $"file '{file.Path}'");
@@ -77,7 +78,8 @@ public abstract class HubSource : RemoteSource
                 throw new InvalidDataException($"{Location}: '{file.Path}' came back with Content-Range '{response.Content.Headers.ContentRange}' for a request from byte {offset}.");
             }
 
-            return new RemoteBody(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), start.Value, response);
+            var wholeFile = response.StatusCode != HttpStatusCode.PartialContent;
+            return new RemoteBody(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), start.Value, wholeFile, response);
         }
         catch
         {

@@ -87,6 +87,62 @@ public sealed class HubConversionTests(HubFixture fixture) : IClassFixture<HubFi
     }
 
     [Fact]
+    public async Task Large_files_come_in_parallel_chunks_and_a_killed_run_fetches_only_the_missing_ones()
+    {
+        Hub.AddRepository("tiny/chunks", "c4c4", fixture.Checkpoint);
+        var reference = Path.Combine(_root, "reference");
+        await ModelConverter.ConvertAsync(new ConversionRequest { Source = "hf://tiny/chunks", Output = reference, Settings = Settings() });
+
+        // 1 MiB chunks, three at a time; the first request for a shard drops part way and is retried.
+        var chunked = Settings() with { ChunkSize = 1 << 20, ConnectionsPerFile = 3, ParallelDownloads = 1 };
+        Hub.DropOnce("tiny/chunks", "model-00001-of-00002.safetensors", 300_000);
+        var output = Path.Combine(_root, "gptj");
+        var request = new ConversionRequest { Source = "hf://tiny/chunks", Output = output, Settings = chunked };
+        using var kill = new CancellationTokenSource();
+        var progress = new SynchronousProgress<ConversionProgress>(p =>
+        {
+            if (p.Phase == ConversionPhase.Downloading && p.BytesDone > 6 << 20)
+            {
+                kill.Cancel();
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ModelConverter.ConvertAsync(request, progress, kill.Token));
+        var journal = Assert.Single(Directory.GetFiles(Path.Combine(output, ".download"), "*.incomplete.chunks", SearchOption.AllDirectories));
+        var finished = File.ReadAllLines(journal).Select(int.Parse).ToHashSet();
+        Assert.NotEmpty(finished);
+
+        var before = Hub.Requests.Count;
+        await ModelConverter.ConvertAsync(request);
+        var rerun = Hub.Requests.Skip(before).Where(r => r.StartsWith("GET /cdn/", StringComparison.Ordinal) && r.Contains("file=model-00001", StringComparison.Ordinal)).ToList();
+        Assert.All(finished, chunk => Assert.DoesNotContain(rerun, r => r.Contains($"range=bytes={chunk << 20}-{((chunk + 1) << 20) - 1} ", StringComparison.Ordinal)));
+        Assert.Contains(Hub.Requests, r => r.Contains("range=bytes=1048576-2097151 ", StringComparison.Ordinal));
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(reference, "model.tensors")), await File.ReadAllBytesAsync(Path.Combine(output, "model.tensors")));
+        Assert.Empty(Directory.GetFiles(output, "*.chunks", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task A_server_that_ignores_ranges_is_downloaded_whole()
+    {
+        Hub.AddRepository("tiny/norange", "0000", fixture.Checkpoint);
+        Hub.IgnoreRanges = true;
+        try
+        {
+            var output = Path.Combine(_root, "gptj");
+            await ModelConverter.ConvertAsync(new ConversionRequest
+            {
+                Source = "hf://tiny/norange",
+                Output = output,
+                Settings = Settings() with { ChunkSize = 1 << 20, ConnectionsPerFile = 3 },
+            });
+            await AssertGeneratesLikeOriginalAsync(output);
+        }
+        finally
+        {
+            Hub.IgnoreRanges = false;
+        }
+    }
+
+    [Fact]
     public async Task A_ModelScope_repository_converts_and_a_second_run_is_skipped()
     {
         Hub.AddRepository("AI-ModelScope/tiny-gptj", "c0ffee", fixture.Checkpoint, Extras);

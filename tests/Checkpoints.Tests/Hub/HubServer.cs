@@ -33,6 +33,9 @@ internal sealed class HubServer : IAsyncDisposable
     /// <summary>When set, API and resolve requests need <c>Authorization: Bearer</c> this token (the CDN needs none).</summary>
     public string? RequiredToken { get; set; }
 
+    /// <summary>When set, Range headers are ignored: every download is the whole file with 200, as some mirrors do.</summary>
+    public bool IgnoreRanges { get; set; }
+
     /// <summary>Every request: method, path and query, Range and whether it carried a token.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
@@ -168,14 +171,15 @@ internal sealed class HubServer : IAsyncDisposable
     private async Task ServeAsync(HttpContext context, string key, byte[] bytes)
     {
         long start = 0;
-        if (RangeHeaderValue.TryParse(context.Request.Headers.Range, out var range) && range.Ranges.Single().From is { } from && from < bytes.Length)
+        long end = bytes.Length - 1;
+        if (!IgnoreRanges && RangeHeaderValue.TryParse(context.Request.Headers.Range, out var range) && range.Ranges.Single().From is { } from && from < bytes.Length)
         {
-            start = from;
+            (start, end) = (from, Math.Min(range.Ranges.Single().To ?? end, end));
             context.Response.StatusCode = StatusCodes.Status206PartialContent;
-            context.Response.Headers.ContentRange = $"bytes {start}-{bytes.Length - 1}/{bytes.Length}";
+            context.Response.Headers.ContentRange = $"bytes {start}-{end}/{bytes.Length}";
         }
 
-        var body = bytes[(int)start..];
+        var body = bytes[(int)start..(int)(end + 1)];
         if (_corrupt.ContainsKey(key))
         {
             body[body.Length / 2] ^= 0xFF;
