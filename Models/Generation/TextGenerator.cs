@@ -11,7 +11,8 @@ namespace Models.Generation;
 /// </summary>
 public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tokenizer) : IDisposable
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _gate = new(1, 1); // one batch at a time; never disposed, as callers may still be waiting on it
+    private bool _disposed;
 
     public ICausalLanguageModel Model => model;
 
@@ -83,6 +84,7 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
         _gate.Wait(cancellationToken);
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             Run(sequences, onToken, sequenceCancellation, cancellationToken);
         }
         finally
@@ -162,9 +164,23 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
         }
     }
 
+    /// <summary>Waits for a batch in flight to finish first: freeing the model under a running forward pass crashes libtorch.</summary>
     public void Dispose()
     {
-        _gate.Dispose();
-        model.Dispose();
+        _gate.Wait();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            model.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 }

@@ -36,6 +36,7 @@ public sealed class InferenceServer : IAsyncLifetime
         Client?.Dispose();
         if (_app is not null)
         {
+            await _app.StopAsync(); // as the host shuts down in production: the batch in flight finishes first
             await _app.DisposeAsync();
         }
     }

@@ -41,6 +41,7 @@ public sealed class ConsoleFlowTests : IAsyncLifetime
         {
             if (app is not null)
             {
+                await app.StopAsync();
                 await app.DisposeAsync();
             }
         }

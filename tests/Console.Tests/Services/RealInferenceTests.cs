@@ -15,6 +15,7 @@ public sealed class RealInferenceTests : IAsyncLifetime
     {
         if (_inference is not null)
         {
+            await _inference.StopAsync();
             await _inference.DisposeAsync();
         }
     }

@@ -110,4 +110,24 @@ public class GenerationTests(TinyModelFixture tiny) : IClassFixture<TinyModelFix
         var e = Assert.Throws<ArgumentException>(() => tiny.Generator.Generate(["Hello"], Greedy with { MaxNewTokens = context }));
         Assert.Contains("context", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Disposing_during_a_batch_waits_for_it_and_later_calls_are_refused()
+    {
+        var generator = await ModelFolder.LoadAsync(tiny.Folder);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = Greedy with { MaxNewTokens = 200 };
+        var running = Task.Factory.StartNew(
+            () => generator.Generate([[50256]], [options], (_, _) => started.TrySetResult()),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await started.Task;
+
+        generator.Dispose(); // before the fix this freed the model under the running forward pass: a native crash
+
+        Assert.True(running.IsCompleted, "Dispose returned before the batch in flight finished");
+        Assert.Equal(200, (await running)[0].Tokens.Count);
+        Assert.Throws<ObjectDisposedException>(() => generator.Generate(["Hello"], Greedy));
+    }
 }
