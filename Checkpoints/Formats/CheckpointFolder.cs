@@ -10,9 +10,6 @@ namespace Checkpoints.Formats;
 /// </summary>
 public static class CheckpointFolder
 {
-    /// <summary>Files copied beside <c>model.tensors</c>, as the seed's converter does, when present.</summary>
-    public static IReadOnlyList<string> SideFiles => Models.ModelFolder.SideFiles;
-
     public static async Task<IReadOnlyList<CheckpointTensor>> ReadTensorsAsync(string folder, CancellationToken cancellationToken = default)
     {
         string Find(string name) => Path.Combine(folder, name);

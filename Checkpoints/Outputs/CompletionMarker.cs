@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Amazon.S3;
+using S3Location = Tensorizer.Sources.S3.S3Location;
 
 namespace Checkpoints.Outputs;
 
@@ -15,7 +17,33 @@ public sealed record CompletionMarker(string Source, string Revision, string Dty
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this);
 
-    /// <summary>The marker, or null when it is missing or unreadable (both mean: not complete).</summary>
+    /// <summary>The marker of a model folder, or null when it has none (not complete).</summary>
+    public static async Task<CompletionMarker?> ReadAsync(string modelFolder, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(modelFolder, FileName);
+        return File.Exists(path) ? FromJson(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)) : null;
+    }
+
+    /// <summary>The marker of a model under an S3 prefix, or null when it has none (not complete).</summary>
+    public static async Task<CompletionMarker?> ReadAsync(IAmazonS3 client, S3Location modelPrefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(modelPrefix);
+        var marker = modelPrefix.Child(FileName);
+        try
+        {
+            using var response = await client.GetObjectAsync(marker.Bucket, marker.Key, cancellationToken).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return FromJson(buffer.ToArray());
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The marker, or null when it is unreadable (which means: not complete).</summary>
     public static CompletionMarker? FromJson(ReadOnlySpan<byte> json)
     {
         try

@@ -16,8 +16,7 @@ internal sealed class FolderOutput(string folder) : IModelOutput
 
     private string MarkerPath => Path.Combine(_folder, CompletionMarker.FileName);
 
-    public async Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken) =>
-        File.Exists(MarkerPath) ? CompletionMarker.FromJson(await File.ReadAllBytesAsync(MarkerPath, cancellationToken).ConfigureAwait(false)) : null;
+    public Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken) => CompletionMarker.ReadAsync(_folder, cancellationToken);
 
     public Task BeginAsync(CancellationToken cancellationToken)
     {

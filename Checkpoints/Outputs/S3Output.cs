@@ -20,17 +20,7 @@ internal sealed class S3Output(IAmazonS3 client, S3Location prefix, bool createB
     public async Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken)
     {
         await EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var response = await client.GetObjectAsync(Marker.Bucket, Marker.Key, cancellationToken).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            return CompletionMarker.FromJson(buffer.ToArray());
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return null;
-        }
+        return await CompletionMarker.ReadAsync(client, prefix, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task BeginAsync(CancellationToken cancellationToken)

@@ -116,6 +116,6 @@ internal sealed class ChunkedDownload(CheckpointFile file, string partial, Sourc
     private long Length(int chunk) => Math.Min(settings.ChunkSize, file.Size - (chunk * settings.ChunkSize));
 
     private HashSet<int> ReadJournal() => File.Exists(Journal)
-        ? [.. File.ReadLines(Journal).Where(l => int.TryParse(l, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < ChunkCount).Select(l => int.Parse(l, CultureInfo.InvariantCulture))]
+        ? [.. File.ReadLines(Journal).Select(l => int.TryParse(l, CultureInfo.InvariantCulture, out var i) ? i : -1).Where(i => i >= 0 && i < ChunkCount)]
         : [];
 }

@@ -1,4 +1,3 @@
-using Checkpoints.Formats;
 using Microsoft.Extensions.FileSystemGlobbing;
 
 namespace Checkpoints.Sources;
@@ -36,6 +35,6 @@ public static class FileSelection
         }
 
         var weights = Has(SafetensorsWeights) ? SafetensorsWeights : Has(PyTorchWeights) ? PyTorchWeights : TensorizerWeights;
-        return [.. weights, .. CheckpointFolder.SideFiles];
+        return [.. weights, .. Models.ModelFolder.SideFiles];
     }
 }

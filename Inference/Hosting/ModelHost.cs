@@ -49,7 +49,7 @@ public sealed partial class ModelHost(
             activity?.SetTag("model.location", location);
             SetPhase(LoadPhase.Opening, location);
             var progress = new Progress(this, location);
-            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(options) with { TensorsLocation = location }, progress, stoppingToken);
+            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(options, location), progress, stoppingToken);
             var (bytes, seconds) = (_status.TotalBytes, _clock.Elapsed.TotalSeconds);
             var rate = bytes / Math.Max(seconds, 1e-9);
             metrics.LoadBytes.Add(bytes);
@@ -91,8 +91,9 @@ public sealed partial class ModelHost(
         base.Dispose();
     }
 
-    private static ModelLoadOptions LoadOptionsFor(InferenceOptions options) => new()
+    private static ModelLoadOptions LoadOptionsFor(InferenceOptions options, string tensorsLocation) => new()
     {
+        TensorsLocation = tensorsLocation,
         Device = new Device(options.Device),
         Dtype = options.Dtype.ToUpperInvariant() switch
         {
@@ -101,7 +102,6 @@ public sealed partial class ModelHost(
             "BFLOAT16" or "BF16" => ScalarType.BFloat16,
             _ => throw new ArgumentException($"DTYPE '{options.Dtype}' is not one of float32, float16, bfloat16."),
         },
-        TensorsLocation = options.TensorsLocation,
         Load = new LoadOptions { Readers = options.LoadReaders, VerifyHashes = options.VerifyHashes },
     };
 

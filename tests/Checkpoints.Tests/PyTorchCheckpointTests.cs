@@ -8,8 +8,6 @@ using Models.Generation;
 using Models.TinyModel;
 using Tensorizer.Format;
 using Tensorizer.Reading;
-using Tensorizer.Torch;
-using static TorchSharp.torch;
 
 namespace Checkpoints.Tests;
 
@@ -221,25 +219,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
         var tiny = Path.Combine(_root, "tiny");
         var checkpoint = Path.Combine(_root, "checkpoint");
         await TinyGptj.WriteAsync(tiny);
-        Directory.CreateDirectory(checkpoint);
-        await using (var file = await TensorFile.OpenAsync(Path.Combine(tiny, ModelFolder.TensorsFile)))
-        {
-            // Float32, as GPT-J's float32 branch is published, and a Parameter for good measure.
-            var tensors = await file.LoadTensorsAsync(new TorchLoadOptions { Dtype = ScalarType.Float32 });
-            var writer = new PyTorchCheckpointWriter();
-            foreach (var (name, tensor) in tensors)
-            {
-                writer.Add(name, "float32", tensor.shape, tensor.bytes.ToArray(), parameter: name.EndsWith(".weight", StringComparison.Ordinal));
-                tensor.Dispose();
-            }
-
-            writer.Write(Path.Combine(checkpoint, "pytorch_model.bin"));
-        }
-
-        foreach (var side in new[] { "config.json", "vocab.json", "merges.txt" })
-        {
-            File.Copy(Path.Combine(tiny, side), Path.Combine(checkpoint, side));
-        }
+        await TinyCheckpoint.WritePyTorchBinAsync(tiny, checkpoint, weightsAsParameters: true); // a Parameter for good measure
 
         var output = Path.Combine(_root, "out");
         var result = await ModelConverter.ConvertAsync(new ConversionRequest { Source = checkpoint, Output = output, Dtype = "float16" });

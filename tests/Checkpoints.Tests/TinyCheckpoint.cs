@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Checkpoints.Tests;
 
 /// <summary>The tiny GPT-J re-expressed as a Hugging Face checkpoint: fp32 safetensors in two shards with an index, config and tokenizer.</summary>
-internal static class TinyCheckpoint
+internal static partial class TinyCheckpoint
 {
     public static readonly string[] SideFiles = ["config.json", "vocab.json", "merges.txt"];
 

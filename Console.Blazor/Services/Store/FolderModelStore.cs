@@ -21,13 +21,13 @@ public sealed class FolderModelStore(string root) : IModelStore
         var folders = new DirectoryInfo(root).EnumerateDirectories()
             .Where(d => !d.Name.StartsWith('.'))
             .Prepend(new DirectoryInfo(root))
-            .Where(d => File.Exists(Path.Combine(d.FullName, ModelSummary.TensorsFile)))
+            .Where(d => File.Exists(Path.Combine(d.FullName, Models.ModelFolder.TensorsFile)))
             .OrderBy(d => d.Name, StringComparer.Ordinal);
         var models = new List<StoredModel>();
         foreach (var folder in folders)
         {
-            var marker = await ReadMarkerAsync(folder.FullName, cancellationToken);
-            var tensors = Path.Combine(folder.FullName, ModelSummary.TensorsFile);
+            var marker = await CompletionMarker.ReadAsync(folder.FullName, cancellationToken);
+            var tensors = Path.Combine(folder.FullName, Models.ModelFolder.TensorsFile);
             models.Add(await ModelSummary.ReadAsync(folder.Name, folder.FullName, ct => TensorFile.OpenAsync(tensors, ct), marker, cancellationToken));
         }
 
@@ -35,10 +35,4 @@ public sealed class FolderModelStore(string root) : IModelStore
     }
 
     public string OutputFor(string name) => Path.Combine(root, StoreNames.Check(name));
-
-    private static async Task<CompletionMarker?> ReadMarkerAsync(string folder, CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(folder, CompletionMarker.FileName);
-        return File.Exists(path) ? CompletionMarker.FromJson(await File.ReadAllBytesAsync(path, cancellationToken)) : null;
-    }
 }

@@ -6,8 +6,6 @@ namespace AdminConsole.Services.Store;
 /// <summary>Describes one model from its <c>model.tensors</c> index (no tensor data is read) and its completion marker.</summary>
 internal static class ModelSummary
 {
-    public const string TensorsFile = "model.tensors";
-
     /// <param name="open">Opens the model's <c>model.tensors</c> (a path, or S3 through the store's own client).</param>
     public static async Task<StoredModel> ReadAsync(
         string name, string location, Func<CancellationToken, Task<TensorFile>> open, CompletionMarker? marker, CancellationToken cancellationToken)
@@ -21,7 +19,7 @@ internal static class ModelSummary
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return new StoredModel(name, location, false, 0, 0, [], marker?.Source, marker?.Revision, $"{TensorsFile} is unreadable: {e.Message}");
+            return new StoredModel(name, location, false, 0, 0, [], marker?.Source, marker?.Revision, $"{Models.ModelFolder.TensorsFile} is unreadable: {e.Message}");
         }
     }
 

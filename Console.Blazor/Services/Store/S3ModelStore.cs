@@ -37,13 +37,13 @@ public sealed class S3ModelStore(IAmazonS3 client, S3Location root) : IModelStor
                 continue;
             }
 
-            var tensors = new S3Location(root.Bucket, prefix + ModelSummary.TensorsFile);
+            var tensors = new S3Location(root.Bucket, prefix + Models.ModelFolder.TensorsFile);
             if (!await ExistsAsync(tensors, cancellationToken))
             {
                 continue;
             }
 
-            var marker = await ReadMarkerAsync(new S3Location(root.Bucket, prefix + CompletionMarker.FileName), cancellationToken);
+            var marker = await CompletionMarker.ReadAsync(client, new S3Location(root.Bucket, prefix), cancellationToken);
             models.Add(await ModelSummary.ReadAsync(
                 name,
                 new S3Location(root.Bucket, prefix).ToString(),
@@ -69,21 +69,6 @@ public sealed class S3ModelStore(IAmazonS3 client, S3Location root) : IModelStor
         catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             return false;
-        }
-    }
-
-    private async Task<CompletionMarker?> ReadMarkerAsync(S3Location location, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var response = await client.GetObjectAsync(location.Bucket, location.Key, cancellationToken);
-            using var buffer = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(buffer, cancellationToken);
-            return CompletionMarker.FromJson(buffer.ToArray());
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return null;
         }
     }
 }

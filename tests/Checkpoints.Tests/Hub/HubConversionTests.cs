@@ -4,8 +4,6 @@ using Checkpoints.Outputs;
 using Checkpoints.Sources;
 using Models;
 using Models.Generation;
-using Tensorizer.Reading;
-using Tensorizer.Torch;
 
 namespace Checkpoints.Tests.Hub;
 
@@ -258,24 +256,7 @@ public sealed class HubConversionTests(HubFixture fixture) : IClassFixture<HubFi
     public async Task A_repository_publishing_only_a_pytorch_bin_checkpoint_converts()
     {
         var checkpoint = Path.Combine(_root, "bin-checkpoint");
-        Directory.CreateDirectory(checkpoint);
-        await using (var file = await TensorFile.OpenAsync(Path.Combine(fixture.Original, ModelFolder.TensorsFile)))
-        {
-            var writer = new PyTorchCheckpointWriter();
-            foreach (var (name, tensor) in await file.LoadTensorsAsync(new TorchLoadOptions { Dtype = TorchSharp.torch.ScalarType.Float32 }))
-            {
-                writer.Add(name, "float32", tensor.shape, tensor.bytes.ToArray());
-                tensor.Dispose();
-            }
-
-            writer.Write(Path.Combine(checkpoint, "pytorch_model.bin"));
-        }
-
-        foreach (var side in TinyCheckpoint.SideFiles)
-        {
-            File.Copy(Path.Combine(fixture.Original, side), Path.Combine(checkpoint, side));
-        }
-
+        await TinyCheckpoint.WritePyTorchBinAsync(fixture.Original, checkpoint);
         Hub.AddRepository("EleutherAI/gpt-j-tiny-bin", "b1b1", checkpoint);
         var output = Path.Combine(_root, "gptj");
         await ModelConverter.ConvertAsync(new ConversionRequest { Source = "hf://EleutherAI/gpt-j-tiny-bin@b1b1", Output = output, Settings = Settings() });
