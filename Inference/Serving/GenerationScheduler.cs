@@ -119,12 +119,22 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
             for (var i = 0; i < batch.Count; i++)
             {
                 metrics.GeneratedTokens.Add(results[i].Tokens.Count);
+                if (results[i].Error is { } error)
+                {
+                    // This request alone failed (its options, its sampling): its neighbours have their results.
+                    LogSequenceFailed(error);
+                    batch[i].Tokens.Writer.TryComplete(error);
+                    batch[i].Completion.TrySetException(error);
+                    continue;
+                }
+
                 batch[i].Tokens.Writer.TryComplete();
                 batch[i].Completion.TrySetResult(results[i]);
             }
         }
         catch (Exception e)
         {
+            // The forward pass itself failed: no sequence of the batch has a result.
             LogBatchFailed(e, batch.Count);
             foreach (var request in batch)
             {
@@ -133,6 +143,9 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "One request of a batch failed; the others went on")]
+    private partial void LogSequenceFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A batch of {Count} requests failed")]
     private partial void LogBatchFailed(Exception exception, int count);

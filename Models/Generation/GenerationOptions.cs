@@ -36,7 +36,9 @@ public sealed record GenerationOptions
 
     public void Validate()
     {
-        if (MaxNewTokens < 0 || Temperature < 0 || TopK < 0 || TopP is <= 0 or > 1 || RepetitionPenalty <= 0)
+        // Written so NaN fails every test: a NaN temperature or top-p would otherwise pass "not below zero".
+        if (MaxNewTokens < 0 || !(Temperature >= 0) || double.IsInfinity(Temperature) || TopK < 0 || !(TopP is > 0 and <= 1)
+            || !(RepetitionPenalty > 0) || double.IsInfinity(RepetitionPenalty))
         {
             throw new ArgumentException(
                 $"Invalid generation options: max_new_tokens {MaxNewTokens}, temperature {Temperature}, top_k {TopK}, top_p {TopP}, repetition_penalty {RepetitionPenalty}.");

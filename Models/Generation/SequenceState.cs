@@ -14,6 +14,7 @@ internal sealed class SequenceState
     private readonly System.Text.StringBuilder _text = new();
     private readonly int? _endOfText;
     private FinishReason? _finish;
+    private Exception? _error;
 
     public SequenceState(IReadOnlyList<int> prompt, GenerationOptions options, ModelTokenizer tokenizer, ModelConfig config)
     {
@@ -24,7 +25,7 @@ internal sealed class SequenceState
             throw new ArgumentException("The prompt is empty.", nameof(prompt));
         }
 
-        if (prompt.Count + options.MaxNewTokens > config.ContextLength)
+        if ((long)prompt.Count + options.MaxNewTokens > config.ContextLength)
         {
             throw new ArgumentException(
                 $"The prompt ({prompt.Count} tokens) plus max_new_tokens ({options.MaxNewTokens}) exceeds the model's context of {config.ContextLength} tokens.");
@@ -85,5 +86,15 @@ internal sealed class SequenceState
     /// <summary>The caller is gone: stop generating for this sequence; the rest of the batch goes on.</summary>
     public void Cancel() => _finish ??= FinishReason.Cancelled;
 
-    public GenerationResult Result() => new(Prompt, _generated, _text.ToString(), _finish ?? FinishReason.Length);
+    /// <summary>This sequence broke (its sampling threw): it stops with the error; the rest of the batch goes on.</summary>
+    public void Fail(Exception error)
+    {
+        _finish = FinishReason.Failed;
+        _error = error;
+    }
+
+    public GenerationResult Result() => new(Prompt, _generated, _text.ToString(), _finish ?? FinishReason.Length) { Error = _error };
+
+    /// <summary>A sequence that could not even start (its setup threw), reported like one that failed later.</summary>
+    public static GenerationResult Failed(IReadOnlyList<int> prompt, Exception error) => new(prompt, [], "", FinishReason.Failed) { Error = error };
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Models.Architectures;
 using Models.Tokenization;
 using static TorchSharp.torch;
@@ -19,10 +20,17 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
     public ModelTokenizer Tokenizer => tokenizer;
 
     /// <summary>Continues each prompt; all run as one batch.</summary>
+    /// <exception cref="ArgumentException">A prompt is empty, the options are invalid, or a prompt does not fit the context.</exception>
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<string> prompts, GenerationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        return Generate([.. prompts.Select(tokenizer.Encode)], [.. prompts.Select(_ => options)], onToken: null, cancellationToken: cancellationToken);
+        var results = Generate([.. prompts.Select(tokenizer.Encode)], [.. prompts.Select(_ => options)], onToken: null, cancellationToken: cancellationToken);
+        if (results.FirstOrDefault(r => r.Error is not null)?.Error is { } error)
+        {
+            ExceptionDispatchInfo.Throw(error); // as thrown: an invalid prompt is still an ArgumentException
+        }
+
+        return results;
     }
 
     /// <summary>Streams one prompt's continuation token by token; stop when the enumeration is abandoned or cancelled.</summary>
@@ -36,8 +44,8 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
             {
                 try
                 {
-                    Generate([tokenizer.Encode(prompt)], [options], (_, token) => channel.Writer.TryWrite(token), cancellationToken: abandoned.Token);
-                    channel.Writer.Complete();
+                    var result = Generate([tokenizer.Encode(prompt)], [options], (_, token) => channel.Writer.TryWrite(token), cancellationToken: abandoned.Token)[0];
+                    channel.Writer.Complete(result.Error);
                 }
                 catch (Exception e)
                 {
@@ -63,8 +71,10 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
 
     /// <summary>
     /// The engine: one batch of token prompts, each with its own options; <paramref name="onToken"/> sees every new
-    /// token of sequence <c>i</c> with the text it completes. A cancelled entry of <paramref name="sequenceCancellation"/>
-    /// stops that sequence only (its caller left); <paramref name="cancellationToken"/> stops the batch.
+    /// token of sequence <c>i</c> with the text it completes. Sequences are isolated: one whose setup or sampling
+    /// throws comes back <see cref="FinishReason.Failed"/> with its <see cref="GenerationResult.Error"/> while the
+    /// others go on. A cancelled entry of <paramref name="sequenceCancellation"/> stops that sequence only (its
+    /// caller left); <paramref name="cancellationToken"/> stops the batch.
     /// </summary>
     public IReadOnlyList<GenerationResult> Generate(
         IReadOnlyList<IReadOnlyList<int>> prompts,
@@ -75,27 +85,48 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
     {
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentNullException.ThrowIfNull(options);
-        var sequences = prompts.Select((prompt, i) => new SequenceState(prompt, options[i], tokenizer, model.Config)).ToArray();
-        if (sequences.Length == 0)
+        var results = new GenerationResult?[prompts.Count];
+        var sequences = new List<(int Index, SequenceState State)>();
+        for (var i = 0; i < prompts.Count; i++)
         {
-            return [];
+            try
+            {
+                sequences.Add((i, new SequenceState(prompts[i], options[i], tokenizer, model.Config)));
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                results[i] = SequenceState.Failed(prompts[i], e);
+            }
         }
 
-        _gate.Wait(cancellationToken);
-        try
+        if (sequences.Count > 0)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            Run(sequences, onToken, sequenceCancellation, cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
+            _gate.Wait(cancellationToken);
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var cancellations = sequenceCancellation is null ? null : sequences.Select(s => sequenceCancellation[s.Index]).ToArray();
+                Run([.. sequences.Select(s => s.State)], onToken is null ? null : (b, token) => onToken(sequences[b].Index, token), cancellations, cancellationToken);
+            }
+            finally
+            {
+                _gate.Release();
+            }
         }
 
-        return [.. sequences.Select(s => s.Result())];
+        foreach (var (index, state) in sequences)
+        {
+            results[index] = state.Result();
+        }
+
+        return results!;
     }
 
-    private void Run(SequenceState[] sequences, Action<int, GeneratedToken>? onToken, IReadOnlyList<CancellationToken>? sequenceCancellation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the batch. Every tensor lives in a dispose scope, so none is a temporary that a garbage collection could
+    /// finalize while libtorch uses it (see <c>Models/Torch/Scalars.cs</c>).
+    /// </summary>
+    private void Run(SequenceState[] sequences, Action<int, GeneratedToken>? onToken, CancellationToken[]? sequenceCancellation, CancellationToken cancellationToken)
     {
         var longestPrompt = sequences.Max(s => s.Prompt.Count);
         var steps = sequences.Max(s => s.Options.MaxNewTokens);
@@ -104,12 +135,13 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
             return;
         }
 
-        using var cache = model.CreateCache(sequences.Length, longestPrompt + steps);
+        var batch = sequences.Length;
+        using var cache = model.CreateCache(batch, longestPrompt + steps);
         var pad = model.Config.EndOfTextId ?? 0;
-        var ids = new long[sequences.Length, longestPrompt];
-        var mask = new long[sequences.Length, longestPrompt + steps];
-        var positions = new long[sequences.Length, longestPrompt];
-        for (var b = 0; b < sequences.Length; b++)
+        var ids = new long[batch, longestPrompt];
+        var mask = new long[batch, longestPrompt + steps];
+        var positions = new long[batch, longestPrompt];
+        for (var b = 0; b < batch; b++)
         {
             var prompt = sequences[b].Prompt;
             var offset = longestPrompt - prompt.Count; // left padding keeps every sequence's last token in the last column
@@ -121,24 +153,21 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
             }
         }
 
-        using var maskTensor = tensor(mask);
-        var input = tensor(ids);
-        var inputPositions = tensor(positions);
-        var next = new long[sequences.Length];
         for (var step = 0; step < steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             float[] logits;
-            using (var scope = NewDisposeScope())
+            using (NewDisposeScope())
             {
-                var output = model.Forward(input, inputPositions, maskTensor.narrow(1, 0, cache.Length + input.shape[1]), cache, lastTokenOnly: true);
+                var maskTensor = tensor(mask).narrow(1, 0, cache.Length + ids.GetLength(1));
+                var output = model.Forward(tensor(ids), tensor(positions), maskTensor, cache, lastTokenOnly: true);
                 logits = output.select(1, output.shape[1] - 1).cpu().data<float>().ToArray();
             }
 
-            input.Dispose();
-            inputPositions.Dispose();
-            var vocabulary = logits.Length / sequences.Length;
-            for (var b = 0; b < sequences.Length; b++)
+            var vocabulary = logits.Length / batch;
+            ids = new long[batch, 1];
+            positions = new long[batch, 1];
+            for (var b = 0; b < batch; b++)
             {
                 var sequence = sequences[b];
                 if (sequenceCancellation is not null && sequenceCancellation[b].IsCancellationRequested)
@@ -146,21 +175,29 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
                     sequence.Cancel();
                 }
 
-                next[b] = sequence.Done ? pad : sequence.Append(logits.AsSpan(b * vocabulary, vocabulary), b, onToken);
+                ids[b, 0] = sequence.Done ? pad : Sample(sequence, logits.AsSpan(b * vocabulary, vocabulary), b, onToken, pad);
+                positions[b, 0] = sequence.Prompt.Count + sequence.Generated.Count - 1;
+                mask[b, longestPrompt + step] = 1;
             }
 
             if (sequences.All(s => s.Done))
             {
                 break;
             }
+        }
+    }
 
-            using (var nextMask = maskTensor.narrow(1, longestPrompt + step, 1))
-            {
-                nextMask.fill_(1);
-            }
-
-            input = tensor(next).unsqueeze(1);
-            inputPositions = tensor(sequences.Select(s => (long)(s.Prompt.Count + s.Generated.Count - 1)).ToArray()).unsqueeze(1);
+    /// <summary>The next token of one sequence; a sampling failure ends that sequence alone.</summary>
+    private static long Sample(SequenceState sequence, Span<float> logits, int index, Action<int, GeneratedToken>? onToken, int pad)
+    {
+        try
+        {
+            return sequence.Append(logits, index, onToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            sequence.Fail(e);
+            return pad;
         }
     }
 

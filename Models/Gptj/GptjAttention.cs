@@ -1,3 +1,4 @@
+using Models.Torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -38,8 +39,8 @@ internal sealed class GptjAttention : Module
         var (keys, values) = cache.Append(layer, k, v);
 
         // As Hugging Face: scores and softmax in float32 whatever the weights' dtype.
-        var scores = q.to_type(ScalarType.Float32).matmul(keys.to_type(ScalarType.Float32).transpose(-1, -2)) / Math.Sqrt(_config.HeadDim);
-        var weights = (scores + mask).softmax(-1).to_type(values.dtype);
+        var scores = q.to_type(ScalarType.Float32).matmul(keys.to_type(ScalarType.Float32).transpose(-1, -2)).DividedBy(Math.Sqrt(_config.HeadDim));
+        var weights = scores.Plus(mask).softmax(-1).to_type(values.dtype);
         var merged = weights.matmul(values).transpose(1, 2).reshape(batch, tokens, _config.NEmbd);
         return out_proj.forward(merged).MoveToOuterDisposeScope();
     }

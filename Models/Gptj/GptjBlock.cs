@@ -1,3 +1,4 @@
+using Models.Torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -25,7 +26,7 @@ internal sealed class GptjBlock : Module
     {
         using var scope = NewDisposeScope();
         var normed = ln_1.forward(hidden);
-        var output = attn.Forward(normed, positions, mask, rotary, cache, layer) + mlp.forward(normed) + hidden;
+        var output = attn.Forward(normed, positions, mask, rotary, cache, layer).Plus(mlp.forward(normed)).Plus(hidden);
         return output.MoveToOuterDisposeScope();
     }
 }

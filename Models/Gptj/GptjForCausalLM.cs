@@ -1,4 +1,5 @@
 using Models.Architectures;
+using Models.Torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -74,10 +75,10 @@ public sealed class GptjForCausalLM : Module, ICausalLanguageModel
     private static Tensor AdditiveMask(Tensor attentionMask, int cached, int tokens)
     {
         var total = cached + tokens;
-        var keyPositions = arange(total, device: attentionMask.device).unsqueeze(0);
-        var queryPositions = arange(cached, total, device: attentionMask.device).unsqueeze(1);
-        var causal = keyPositions.le(queryPositions); // [tokens, total]
+        var causal = ones(tokens, total, ScalarType.Bool, attentionMask.device).tril(cached); // query i sits at cached + i
         var allowed = causal.unsqueeze(0).logical_and(attentionMask.narrow(1, 0, total).to_type(ScalarType.Bool).unsqueeze(1)); // [batch, tokens, total]
-        return where(allowed, 0f, Masked).to_type(ScalarType.Float32).unsqueeze(1);
+        return zeros([allowed.shape[0], tokens, total], ScalarType.Float32, attentionMask.device)
+            .masked_fill_(allowed.logical_not(), Scalars.Of(Masked))
+            .unsqueeze(1);
     }
 }

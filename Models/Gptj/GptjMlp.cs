@@ -1,3 +1,4 @@
+using Models.Torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -34,7 +35,7 @@ internal sealed class GptjMlp : Module<Tensor, Tensor>
     private static Tensor GeluNew(Tensor x)
     {
         var x32 = x.to_type(ScalarType.Float32);
-        var inner = Math.Sqrt(2.0 / Math.PI) * (x32 + (0.044715 * x32.pow(3)));
-        return (0.5 * x32 * (1.0 + inner.tanh())).to_type(x.dtype);
+        var inner = x32.Plus(x32.Power(3).Times(0.044715)).Times(Math.Sqrt(2.0 / Math.PI));
+        return x32.Times(0.5).mul(inner.tanh().Plus(1.0)).to_type(x.dtype);
     }
 }

@@ -1,3 +1,4 @@
+using Models.Torch;
 using static TorchSharp.torch;
 
 namespace Models.Gptj;
@@ -16,8 +17,7 @@ internal sealed class RotaryEmbedding
     {
         _rotaryDim = rotaryDim;
         using var scope = NewDisposeScope();
-        var inverseFrequency = 1.0 / pow(10000.0, arange(0, rotaryDim, 2, ScalarType.Float64) / rotaryDim);
-        var angles = outer(arange(maxPositions, ScalarType.Float64), inverseFrequency).to_type(ScalarType.Float32);
+        var angles = tensor(Angles(rotaryDim, maxPositions), [maxPositions, rotaryDim / 2]);
         _sin = angles.sin().to(device).DetachFromDisposeScope(); // lives as long as the model
         _cos = angles.cos().to(device).DetachFromDisposeScope();
     }
@@ -39,10 +39,27 @@ internal sealed class RotaryEmbedding
             .reshape(shape[0], shape[1], shape[2], _rotaryDim / 2, 2);
         var even = rotary.select(-1, 0);
         var odd = rotary.select(-1, 1);
-        var rotated = stack([(even * cos) - (odd * sin), (odd * cos) + (even * sin)], -1)
+        var rotated = stack([(even * cos) - (odd * sin), (odd * cos).Plus(even * sin)], -1)
             .reshape(shape[0], shape[1], shape[2], _rotaryDim)
             .to_type(x.dtype);
         var result = _rotaryDim == shape[3] ? rotated : cat([rotated, x.narrow(-1, _rotaryDim, shape[3] - _rotaryDim)], -1);
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>position × 10000^(−2j/rotary_dim) for every position and pair j, in float64 rounded to float32 (as HF).</summary>
+    private static float[] Angles(int rotaryDim, int maxPositions)
+    {
+        var pairs = rotaryDim / 2;
+        var angles = new float[maxPositions * pairs];
+        for (var j = 0; j < pairs; j++)
+        {
+            var inverseFrequency = 1.0 / Math.Pow(10000.0, 2.0 * j / rotaryDim);
+            for (var position = 0; position < maxPositions; position++)
+            {
+                angles[(position * pairs) + j] = (float)(position * inverseFrequency);
+            }
+        }
+
+        return angles;
     }
 }

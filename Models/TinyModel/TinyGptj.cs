@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Models.Gptj;
 using Models.Tokenization;
+using Models.Torch;
 using Tensorizer.Torch;
 using static TorchSharp.torch;
 
@@ -70,14 +71,15 @@ public static class TinyGptj
     /// <summary>GPT-2-style initialization from a fixed seed: N(0, 0.02) matrices, small biases, near-unit norms.</summary>
     private static Dictionary<string, Tensor> Weights()
     {
+        using var scope = NewDisposeScope(); // intermediates stay referenced, so none is finalized under a native call
         var generator = new TorchSharp.torch.Generator(20240501);
-        Tensor Normal(long[] shape, double std) => (normal(0, std, shape, generator: generator) * 1.0).to_type(ScalarType.Float16);
+        Tensor Normal(long[] shape, double std) => randn(shape, generator: generator).Times(std).to_type(ScalarType.Float16);
         var (e, inner, vocab) = ((long)Config.NEmbd, (long)Config.InnerDim, (long)Config.VocabSize);
         var weights = new Dictionary<string, Tensor> { ["transformer.wte.weight"] = Normal([vocab, e], 0.02) };
         for (var i = 0; i < Config.NLayer; i++)
         {
             var p = $"transformer.h.{i}.";
-            weights[p + "ln_1.weight"] = (1 + Normal([e], 0.1).to_type(ScalarType.Float32)).to_type(ScalarType.Float16);
+            weights[p + "ln_1.weight"] = Normal([e], 0.1).to_type(ScalarType.Float32).Plus(1.0).to_type(ScalarType.Float16);
             weights[p + "ln_1.bias"] = Normal([e], 0.02);
             foreach (var projection in new[] { "q_proj", "k_proj", "v_proj", "out_proj" })
             {
@@ -90,10 +92,15 @@ public static class TinyGptj
             weights[p + "mlp.fc_out.bias"] = Normal([e], 0.02);
         }
 
-        weights["transformer.ln_f.weight"] = (1 + Normal([e], 0.1).to_type(ScalarType.Float32)).to_type(ScalarType.Float16);
+        weights["transformer.ln_f.weight"] = Normal([e], 0.1).to_type(ScalarType.Float32).Plus(1.0).to_type(ScalarType.Float16);
         weights["transformer.ln_f.bias"] = Normal([e], 0.02);
         weights["lm_head.weight"] = Normal([vocab, e], 0.3);
         weights["lm_head.bias"] = Normal([vocab], 0.02);
+        foreach (var weight in weights.Values)
+        {
+            weight.DetachFromDisposeScope();
+        }
+
         return weights;
     }
 }

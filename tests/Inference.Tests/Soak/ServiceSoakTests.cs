@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Checkpoints.Conversion;
+using Models.Tests.Soak;
+
+namespace Inference.Tests.Soak;
+
+/// <summary>
+/// The operator's repro of the libtorch crash, bounded for the suite: many short generations through the service,
+/// one client then eight at once, while garbage collections run finalizers back to back. Any 5xx, or the process
+/// dying, fails it. Runs against a converted folder (as MODEL_PATH is used) and the embedded default.
+/// </summary>
+public class ServiceSoakTests
+{
+    private static readonly TimeSpan PhaseBudget = TimeSpan.FromSeconds(12);
+
+    [Fact]
+    public async Task A_converted_model_folder_survives_sequential_and_concurrent_traffic()
+    {
+        var folder = Directory.CreateTempSubdirectory("soak-model-").FullName;
+        try
+        {
+            await ModelConverter.ConvertAsync(new ConversionRequest { Source = "builtin://tiny-gptj", Output = folder });
+            await using var server = await InferenceServer.StartAsync(new() { ["MODEL_PATH"] = folder });
+            await SoakAsync(server);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_embedded_model_survives_sequential_and_concurrent_traffic()
+    {
+        await using var server = await InferenceServer.StartAsync([]);
+        await SoakAsync(server);
+    }
+
+    private static async Task SoakAsync(InferenceServer server)
+    {
+        using var pressure = new GarbageCollectionPressure();
+        var sequential = await RunAsync(server.Client, clients: 1);
+        var concurrent = await RunAsync(server.Client, clients: 8);
+
+        Assert.True(sequential > 20 && concurrent > 20, $"too few requests to mean anything: {sequential} sequential, {concurrent} concurrent");
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/v2/health/ready")).StatusCode);
+    }
+
+    /// <summary>Requests from <paramref name="clients"/> loops until the phase's time is up; returns how many succeeded.</summary>
+    private static async Task<int> RunAsync(HttpClient client, int clients)
+    {
+        var clock = Stopwatch.StartNew();
+        var loops = Enumerable.Range(0, clients).Select(async c =>
+        {
+            var done = 0;
+            for (var i = 0; clock.Elapsed < PhaseBudget; i++)
+            {
+                using var response = (i + c) % 2 == 0
+                    ? await client.PostAsJsonAsync("/openai/v1/completions", new { model = "gptj", prompt = "The quick brown fox", max_tokens = 12, temperature = 0 })
+                    : await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { $"Once upon a time {i}" }, parameters = new { max_new_tokens = 12, seed = i } });
+                Assert.True(response.IsSuccessStatusCode, $"request {i} of client {c}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                done++;
+            }
+
+            return done;
+        });
+        return (await Task.WhenAll(loops)).Sum();
+    }
+}

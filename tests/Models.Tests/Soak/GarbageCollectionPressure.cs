@@ -1,0 +1,33 @@
+namespace Models.Tests.Soak;
+
+/// <summary>
+/// Collects garbage and runs finalizers in a tight loop on another thread while disposed of: the worst case for
+/// native handles that managed wrappers release in their finalizers (TorchSharp's tensors and scalars). A
+/// generation that survives this survives a busy server's allocation rate.
+/// </summary>
+public sealed class GarbageCollectionPressure : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+
+    public GarbageCollectionPressure()
+    {
+        _thread = new Thread(() =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                GC.Collect(0); // the wrappers that matter are young temporaries; gen-0 collections are cheap enough to run back to back
+                GC.WaitForPendingFinalizers();
+            }
+        })
+        { IsBackground = true, Name = "gc-pressure" };
+        _thread.Start();
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join();
+        _stop.Dispose();
+    }
+}
