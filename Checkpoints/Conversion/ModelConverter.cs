@@ -16,13 +16,18 @@ namespace Checkpoints.Conversion;
 /// </summary>
 public static class ModelConverter
 {
-    public static async Task<ConversionResult> ConvertAsync(
-        ConversionRequest request, IProgress<ConversionProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<ConversionResult> ConvertAsync(
+        ConversionRequest request, IProgress<ConversionProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ConvertAsync(request, progress, DriveFreeSpace.Instance, cancellationToken);
+
+    /// <summary>The same, with the volumes' free space from <paramref name="freeSpace"/> (tests stand in a full volume).</summary>
+    internal static async Task<ConversionResult> ConvertAsync(
+        ConversionRequest request, IProgress<ConversionProgress>? progress, IFreeSpaceProbe freeSpace, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         try
         {
-            return await RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(request, progress, freeSpace, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException e) when (e.HResult is NoSpace or FileTooLarge or QuotaExceeded)
         {
@@ -35,15 +40,20 @@ public static class ModelConverter
     private const int NoSpace = 28;
     private const int QuotaExceeded = 122;
 
-    private static async Task<ConversionResult> RunAsync(ConversionRequest request, IProgress<ConversionProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<ConversionResult> RunAsync(
+        ConversionRequest request, IProgress<ConversionProgress>? progress, IFreeSpaceProbe freeSpace, CancellationToken cancellationToken)
     {
         var dtype = TensorCasting.ParseDtype(request.Dtype);
         using var source = CheckpointSources.Open(request.Source, request.Settings);
-        using var output = OpenOutput(request.Output, request.Settings, request.CreateBucket);
+        var outputFolder = S3Location.IsS3Uri(request.Output) ? null : Path.GetFullPath(request.Output);
+        using var output = OpenOutput(request.Output, request.Settings, request.CreateBucket, freeSpace);
 
         progress?.Report(new ConversionProgress(ConversionPhase.Resolving, 0, 0, 0, 0, source.Location));
         var listing = await source.ListAsync(cancellationToken).ConfigureAwait(false);
         var marker = new CompletionMarker(source.Location, listing.Revision, request.Dtype, 0, 0);
+        // One folder per revision: a file of the same name and size from another revision is never taken for this one's.
+        var downloadRoot = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
+        var downloads = Path.GetFullPath(Path.Combine(downloadRoot, string.Concat(listing.Revision.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'))));
         if (!request.Force && await output.ReadMarkerAsync(cancellationToken).ConfigureAwait(false) is { } existing && existing.SameConversion(marker))
         {
             progress?.Report(new ConversionProgress(ConversionPhase.Completed, existing.Bytes, existing.Bytes, existing.Tensors, existing.Tensors));
@@ -61,9 +71,11 @@ public static class ModelConverter
             throw new InvalidDataException($"{source.Location} has no checkpoint files to fetch (files: {string.Join(", ", listing.Files.Take(10).Select(f => f.Path))}).");
         }
 
-        // One folder per revision: a file of the same name and size from another revision is never taken for this one's.
-        var downloadRoot = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
-        var downloads = Path.Combine(downloadRoot, string.Concat(listing.Revision.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')));
+        if (source is RemoteSource remote)
+        {
+            await ConversionSpace.EnsureAsync(remote, files, downloads, outputFolder, dtype, freeSpace, cancellationToken).ConfigureAwait(false);
+        }
+
         var local = await source.FetchAsync(files, downloads, progress, cancellationToken).ConfigureAwait(false);
         var tensors = await CheckpointFolder.ReadTensorsAsync(local, cancellationToken).ConfigureAwait(false);
 
@@ -90,7 +102,7 @@ public static class ModelConverter
 
         var complete = marker with { Tensors = tensors.Count, Bytes = total };
         await output.CommitAsync(complete, cancellationToken).ConfigureAwait(false);
-        if (!request.KeepDownloads && local == Path.GetFullPath(downloads) && Directory.Exists(downloads))
+        if (!request.KeepDownloads && local == downloads && Directory.Exists(downloads))
         {
             Directory.Delete(downloads, recursive: true);
             if (request.DownloadFolder is null && !Directory.EnumerateFileSystemEntries(downloadRoot).Any())
@@ -103,9 +115,9 @@ public static class ModelConverter
         return new ConversionResult(output.Location, listing.Revision, tensors.Count, total, Skipped: false);
     }
 
-    private static IModelOutput OpenOutput(string output, SourceSettings settings, bool createBucket) => S3Location.IsS3Uri(output)
+    private static IModelOutput OpenOutput(string output, SourceSettings settings, bool createBucket, IFreeSpaceProbe freeSpace) => S3Location.IsS3Uri(output)
         ? new S3Output(S3ClientFactory.Create(settings.S3 ?? S3Settings.FromEnvironment()), S3Location.ParsePrefix(output), createBucket)
-        : new FolderOutput(output);
+        : new FolderOutput(output, freeSpace);
 
     /// <summary>
     /// Beside a folder output (on the PVC, so a restarted job resumes its downloads), else a temp folder named after

@@ -7,7 +7,7 @@ namespace Checkpoints.Outputs;
 /// renamed into place at commit: a failed or killed conversion leaves the previous model whole (a failure during
 /// the renames leaves no marker), never a mix that looks complete.
 /// </summary>
-internal sealed class FolderOutput(string folder) : IModelOutput
+internal sealed class FolderOutput(string folder, IFreeSpaceProbe? freeSpace = null) : IModelOutput
 {
     private readonly string _folder = Path.GetFullPath(folder);
     private string? _partial;
@@ -32,7 +32,7 @@ internal sealed class FolderOutput(string folder) : IModelOutput
 
     public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken)
     {
-        DiskSpace.Ensure(_folder, tensors.Sum(t => t.DataLength), "model.tensors");
+        DiskSpace.EnsureRoom([new SpaceNeed(_folder, tensors.Sum(t => t.DataLength), "model.tensors")], freeSpace);
         return TensorWriter.WriteFileAsync(Path.Combine(Partial, "model.tensors"), tensors, cancellationToken);
     }
 
