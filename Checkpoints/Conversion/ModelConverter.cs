@@ -12,7 +12,8 @@ namespace Checkpoints.Conversion;
 /// The seed's download job, for any supported checkpoint: resolve the source's files at a revision, fetch the ones a
 /// model needs (resuming partial downloads), convert tensor by tensor to <c>model.tensors</c> (memory bounded by the
 /// largest tensor), publish config and tokenizer files beside it, and write the completion marker last. A finished
-/// output for the same source revision and dtype is skipped unless forced.
+/// output for the same source revision and dtype is skipped unless forced. Every run, skipped or not, removes what an
+/// interrupted one left behind once the output is complete: partial folders and the downloaded checkpoint.
 /// </summary>
 public static class ModelConverter
 {
@@ -54,8 +55,16 @@ public static class ModelConverter
         // One folder per revision: a file of the same name and size from another revision is never taken for this one's.
         var downloadRoot = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
         var downloads = Path.GetFullPath(Path.Combine(downloadRoot, string.Concat(listing.Revision.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'))));
+        var defaultRoot = request.DownloadFolder is null ? downloadRoot : null;
         if (!request.Force && await output.ReadMarkerAsync(cancellationToken).ConfigureAwait(false) is { } existing && existing.SameConversion(marker))
         {
+            // A run killed after its marker (or an earlier one's failure) left these; the output no longer needs them.
+            await output.RemoveLeftoversAsync(cancellationToken).ConfigureAwait(false);
+            if (!request.KeepDownloads && source is RemoteSource or BuiltinSource)
+            {
+                DownloadCleanup.Remove(downloads, defaultRoot);
+            }
+
             progress?.Report(new ConversionProgress(ConversionPhase.Completed, existing.Bytes, existing.Bytes, existing.Tensors, existing.Tensors));
             return new ConversionResult(output.Location, listing.Revision, existing.Tensors, existing.Bytes, Skipped: true);
         }
@@ -102,13 +111,9 @@ public static class ModelConverter
 
         var complete = marker with { Tensors = tensors.Count, Bytes = total };
         await output.CommitAsync(complete, cancellationToken).ConfigureAwait(false);
-        if (!request.KeepDownloads && local == downloads && Directory.Exists(downloads))
+        if (!request.KeepDownloads && local == downloads)
         {
-            Directory.Delete(downloads, recursive: true);
-            if (request.DownloadFolder is null && !Directory.EnumerateFileSystemEntries(downloadRoot).Any())
-            {
-                Directory.Delete(downloadRoot);
-            }
+            DownloadCleanup.Remove(downloads, defaultRoot);
         }
 
         progress?.Report(new ConversionProgress(ConversionPhase.Completed, total, total, tensors.Count, tensors.Count));

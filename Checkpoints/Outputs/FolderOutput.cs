@@ -18,16 +18,27 @@ internal sealed class FolderOutput(string folder, IFreeSpaceProbe? freeSpace = n
 
     public Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken) => CompletionMarker.ReadAsync(_folder, cancellationToken);
 
-    public Task BeginAsync(CancellationToken cancellationToken)
+    /// <summary>Partial folders and a marker's temp file that a killed run left (its own cleanup never ran).</summary>
+    public Task RemoveLeftoversAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(_folder);
-        foreach (var stale in Directory.GetDirectories(_folder, ".partial-*"))
+        if (Directory.Exists(_folder))
         {
-            Directory.Delete(stale, recursive: true); // left by a killed run
+            foreach (var stale in Directory.GetDirectories(_folder, ".partial-*"))
+            {
+                Directory.Delete(stale, recursive: true);
+            }
+
+            File.Delete(MarkerPath + ".tmp");
         }
 
-        _partial = Directory.CreateDirectory(Path.Combine(_folder, $".partial-{Guid.NewGuid():N}")).FullName;
         return Task.CompletedTask;
+    }
+
+    public async Task BeginAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_folder);
+        await RemoveLeftoversAsync(cancellationToken).ConfigureAwait(false);
+        _partial = Directory.CreateDirectory(Path.Combine(_folder, $".partial-{Guid.NewGuid():N}")).FullName;
     }
 
     public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken)
@@ -56,11 +67,19 @@ internal sealed class FolderOutput(string folder, IFreeSpaceProbe? freeSpace = n
         File.Move(temp, MarkerPath, overwrite: true);
     }
 
+    /// <summary>Removes this run's partial folder (a failed run's files, or the empty folder after a commit).</summary>
     public void Dispose()
     {
-        if (_partial is not null && Directory.Exists(_partial))
+        try
         {
-            Directory.Delete(_partial, recursive: true);
+            if (_partial is not null && Directory.Exists(_partial))
+            {
+                Directory.Delete(_partial, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the error that ended the run matters more, and the next run removes what is left.
         }
     }
 
