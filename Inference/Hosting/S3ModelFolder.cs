@@ -20,6 +20,22 @@ internal static class S3ModelFolder
     {
         var prefix = S3Location.ParsePrefix(uri);
         var folder = Directory.CreateTempSubdirectory("inference-s3-model-").FullName;
+        try
+        {
+            await FetchSmallFilesAsync(prefix, folder, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Directory.Delete(folder, recursive: true); // the caller deletes it after the load; on failure nobody else knows it
+            throw;
+        }
+
+        return (folder, prefix.Child(ModelFolder.TensorsFile).ToString());
+    }
+
+    /// <summary>The side files (config, tokenizer).</summary>
+    private static async Task FetchSmallFilesAsync(S3Location prefix, string folder, CancellationToken cancellationToken)
+    {
         using var client = S3ClientFactory.Create(S3Settings.FromEnvironment());
         foreach (var name in ModelFolder.SideFiles)
         {
@@ -38,7 +54,5 @@ internal static class S3ModelFolder
                 throw S3Errors.Translate(e, location);
             }
         }
-
-        return (folder, prefix.Child(ModelFolder.TensorsFile).ToString());
     }
 }
