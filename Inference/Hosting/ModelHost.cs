@@ -58,6 +58,8 @@ public sealed partial class ModelHost(
                 {
                     folder = options.ModelPath;
                 }
+
+                await ModelCompleteness.CheckAsync(options.ModelPath, folder, options.RequireCompleteModel, logger, stoppingToken);
             }
 
             location = options.TensorsLocation ?? tensors ?? Path.Combine(folder, ModelFolder.TensorsFile);

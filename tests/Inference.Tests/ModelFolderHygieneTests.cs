@@ -2,14 +2,18 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Checkpoints.Outputs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Models.TinyModel;
 
 namespace Inference.Tests;
 
 /// <summary>
-/// What the service leaves: the embedded model's temporary folder is deleted once the load is over (ready or failed).
+/// What the service leaves and what it loads: the embedded model's temporary folder is deleted once the load is over
+/// (ready or failed), and a model folder without the converter's completion marker is loaded with a warning, or
+/// refused with <c>REQUIRE_COMPLETE_MODEL=true</c>.
 /// </summary>
 public sealed class ModelFolderHygieneTests : IDisposable
 {
@@ -39,6 +43,44 @@ public sealed class ModelFolderHygieneTests : IDisposable
         var folder = Path.GetDirectoryName(status.GetProperty("location").GetString())!;
         Assert.StartsWith("inference-tiny-gptj-", Path.GetFileName(folder), StringComparison.Ordinal);
         await WaitUntilGoneAsync(folder);
+    }
+
+    [Fact]
+    public async Task A_folder_without_a_completion_marker_loads_with_a_warning()
+    {
+        var folder = Path.Combine(_root, "unmarked");
+        await TinyGptj.WriteAsync(folder);
+        await using var server = await Server.StartAsync(new() { ["MODEL_PATH"] = folder });
+        await server.WaitForAsync("ready");
+        Assert.Contains(server.Logs, l => l.Level == LogLevel.Warning && l.Message.Contains(folder, StringComparison.Ordinal)
+            && l.Message.Contains(CompletionMarker.FileName, StringComparison.Ordinal) && l.Message.Contains("REQUIRE_COMPLETE_MODEL", StringComparison.Ordinal));
+        Assert.True(Directory.Exists(folder)); // the operator's folder is never deleted
+    }
+
+    [Fact]
+    public async Task With_REQUIRE_COMPLETE_MODEL_a_folder_without_a_marker_is_refused_and_one_with_a_marker_loads()
+    {
+        var folder = Path.Combine(_root, "model");
+        await TinyGptj.WriteAsync(folder);
+        await using (var refused = await Server.StartAsync(new() { ["MODEL_PATH"] = folder, ["REQUIRE_COMPLETE_MODEL"] = "true" }))
+        {
+            var status = await refused.WaitForAsync("failed");
+            Assert.Contains(CompletionMarker.FileName, status.GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.Equal(503, (int)(await refused.Client.GetAsync("/v2/health/ready")).StatusCode);
+        }
+
+        await File.WriteAllBytesAsync(Path.Combine(folder, CompletionMarker.FileName), new CompletionMarker("builtin://tiny-gptj", "tiny-gptj-1", "float16", 1, 1).ToJson());
+        await using var accepted = await Server.StartAsync(new() { ["MODEL_PATH"] = folder, ["REQUIRE_COMPLETE_MODEL"] = "true" });
+        await accepted.WaitForAsync("ready");
+        Assert.DoesNotContain(accepted.Logs, l => l.Level >= LogLevel.Warning && l.Message.Contains(CompletionMarker.FileName, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_REQUIRE_COMPLETE_MODEL_that_is_not_a_boolean_stops_the_start()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Startup.Build(
+            ["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["REQUIRE_COMPLETE_MODEL"] = "maybe" })));
+        Assert.Contains("REQUIRE_COMPLETE_MODEL", error.Message, StringComparison.Ordinal);
     }
 
     private static async Task WaitUntilGoneAsync(string folder)
