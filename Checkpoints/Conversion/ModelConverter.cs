@@ -12,17 +12,23 @@ namespace Checkpoints.Conversion;
 /// The seed's download job, for any supported checkpoint: resolve the source's files at a revision, fetch the ones a
 /// model needs (resuming partial downloads), convert tensor by tensor to <c>model.tensors</c> (memory bounded by the
 /// largest tensor), publish config and tokenizer files beside it, and write the completion marker last. A finished
-/// output for the same source revision and dtype is skipped unless forced.
+/// output for the same source revision and dtype is skipped unless forced. Every run, skipped or not, removes what an
+/// interrupted one left behind once the output is complete: partial folders and the downloaded checkpoint.
 /// </summary>
 public static class ModelConverter
 {
-    public static async Task<ConversionResult> ConvertAsync(
-        ConversionRequest request, IProgress<ConversionProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<ConversionResult> ConvertAsync(
+        ConversionRequest request, IProgress<ConversionProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ConvertAsync(request, progress, DriveFreeSpace.Instance, cancellationToken);
+
+    /// <summary>The same, with the volumes' free space from <paramref name="freeSpace"/> (tests stand in a full volume).</summary>
+    internal static async Task<ConversionResult> ConvertAsync(
+        ConversionRequest request, IProgress<ConversionProgress>? progress, IFreeSpaceProbe freeSpace, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         try
         {
-            return await RunAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(request, progress, freeSpace, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException e) when (e.HResult is NoSpace or FileTooLarge or QuotaExceeded)
         {
@@ -35,17 +41,30 @@ public static class ModelConverter
     private const int NoSpace = 28;
     private const int QuotaExceeded = 122;
 
-    private static async Task<ConversionResult> RunAsync(ConversionRequest request, IProgress<ConversionProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<ConversionResult> RunAsync(
+        ConversionRequest request, IProgress<ConversionProgress>? progress, IFreeSpaceProbe freeSpace, CancellationToken cancellationToken)
     {
         var dtype = TensorCasting.ParseDtype(request.Dtype);
         using var source = CheckpointSources.Open(request.Source, request.Settings);
-        using var output = OpenOutput(request.Output, request.Settings, request.CreateBucket);
+        var outputFolder = S3Location.IsS3Uri(request.Output) ? null : Path.GetFullPath(request.Output);
+        using var output = OpenOutput(request.Output, request.Settings, request.CreateBucket, freeSpace);
 
         progress?.Report(new ConversionProgress(ConversionPhase.Resolving, 0, 0, 0, 0, source.Location));
         var listing = await source.ListAsync(cancellationToken).ConfigureAwait(false);
         var marker = new CompletionMarker(source.Location, listing.Revision, request.Dtype, 0, 0);
+        // One folder per revision: a file of the same name and size from another revision is never taken for this one's.
+        var downloadRoot = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
+        var downloads = Path.GetFullPath(Path.Combine(downloadRoot, string.Concat(listing.Revision.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'))));
+        var defaultRoot = request.DownloadFolder is null ? downloadRoot : null;
         if (!request.Force && await output.ReadMarkerAsync(cancellationToken).ConfigureAwait(false) is { } existing && existing.SameConversion(marker))
         {
+            // A run killed after its marker (or an earlier one's failure) left these; the output no longer needs them.
+            await output.RemoveLeftoversAsync(cancellationToken).ConfigureAwait(false);
+            if (!request.KeepDownloads && source is RemoteSource or BuiltinSource)
+            {
+                DownloadCleanup.Remove(downloads, defaultRoot);
+            }
+
             progress?.Report(new ConversionProgress(ConversionPhase.Completed, existing.Bytes, existing.Bytes, existing.Tensors, existing.Tensors));
             return new ConversionResult(output.Location, listing.Revision, existing.Tensors, existing.Bytes, Skipped: true);
         }
@@ -61,9 +80,11 @@ public static class ModelConverter
             throw new InvalidDataException($"{source.Location} has no checkpoint files to fetch (files: {string.Join(", ", listing.Files.Take(10).Select(f => f.Path))}).");
         }
 
-        // One folder per revision: a file of the same name and size from another revision is never taken for this one's.
-        var downloadRoot = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
-        var downloads = Path.Combine(downloadRoot, string.Concat(listing.Revision.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')));
+        if (source is RemoteSource remote)
+        {
+            await ConversionSpace.EnsureAsync(remote, files, downloads, outputFolder, dtype, freeSpace, cancellationToken).ConfigureAwait(false);
+        }
+
         var local = await source.FetchAsync(files, downloads, progress, cancellationToken).ConfigureAwait(false);
         var tensors = await CheckpointFolder.ReadTensorsAsync(local, cancellationToken).ConfigureAwait(false);
 
@@ -90,22 +111,18 @@ public static class ModelConverter
 
         var complete = marker with { Tensors = tensors.Count, Bytes = total };
         await output.CommitAsync(complete, cancellationToken).ConfigureAwait(false);
-        if (!request.KeepDownloads && local == Path.GetFullPath(downloads) && Directory.Exists(downloads))
+        if (!request.KeepDownloads && local == downloads)
         {
-            Directory.Delete(downloads, recursive: true);
-            if (request.DownloadFolder is null && !Directory.EnumerateFileSystemEntries(downloadRoot).Any())
-            {
-                Directory.Delete(downloadRoot);
-            }
+            DownloadCleanup.Remove(downloads, defaultRoot);
         }
 
         progress?.Report(new ConversionProgress(ConversionPhase.Completed, total, total, tensors.Count, tensors.Count));
         return new ConversionResult(output.Location, listing.Revision, tensors.Count, total, Skipped: false);
     }
 
-    private static IModelOutput OpenOutput(string output, SourceSettings settings, bool createBucket) => S3Location.IsS3Uri(output)
+    private static IModelOutput OpenOutput(string output, SourceSettings settings, bool createBucket, IFreeSpaceProbe freeSpace) => S3Location.IsS3Uri(output)
         ? new S3Output(S3ClientFactory.Create(settings.S3 ?? S3Settings.FromEnvironment()), S3Location.ParsePrefix(output), createBucket)
-        : new FolderOutput(output);
+        : new FolderOutput(output, freeSpace);
 
     /// <summary>
     /// Beside a folder output (on the PVC, so a restarted job resumes its downloads), else a temp folder named after

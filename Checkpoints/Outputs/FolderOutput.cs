@@ -7,7 +7,7 @@ namespace Checkpoints.Outputs;
 /// renamed into place at commit: a failed or killed conversion leaves the previous model whole (a failure during
 /// the renames leaves no marker), never a mix that looks complete.
 /// </summary>
-internal sealed class FolderOutput(string folder) : IModelOutput
+internal sealed class FolderOutput(string folder, IFreeSpaceProbe? freeSpace = null) : IModelOutput
 {
     private readonly string _folder = Path.GetFullPath(folder);
     private string? _partial;
@@ -18,21 +18,32 @@ internal sealed class FolderOutput(string folder) : IModelOutput
 
     public Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken) => CompletionMarker.ReadAsync(_folder, cancellationToken);
 
-    public Task BeginAsync(CancellationToken cancellationToken)
+    /// <summary>Partial folders and a marker's temp file that a killed run left (its own cleanup never ran).</summary>
+    public Task RemoveLeftoversAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(_folder);
-        foreach (var stale in Directory.GetDirectories(_folder, ".partial-*"))
+        if (Directory.Exists(_folder))
         {
-            Directory.Delete(stale, recursive: true); // left by a killed run
+            foreach (var stale in Directory.GetDirectories(_folder, ".partial-*"))
+            {
+                Directory.Delete(stale, recursive: true);
+            }
+
+            File.Delete(MarkerPath + ".tmp");
         }
 
-        _partial = Directory.CreateDirectory(Path.Combine(_folder, $".partial-{Guid.NewGuid():N}")).FullName;
         return Task.CompletedTask;
+    }
+
+    public async Task BeginAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_folder);
+        await RemoveLeftoversAsync(cancellationToken).ConfigureAwait(false);
+        _partial = Directory.CreateDirectory(Path.Combine(_folder, $".partial-{Guid.NewGuid():N}")).FullName;
     }
 
     public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken)
     {
-        DiskSpace.Ensure(_folder, tensors.Sum(t => t.DataLength), "model.tensors");
+        DiskSpace.EnsureRoom([new SpaceNeed(_folder, tensors.Sum(t => t.DataLength), "model.tensors")], freeSpace);
         return TensorWriter.WriteFileAsync(Path.Combine(Partial, "model.tensors"), tensors, cancellationToken);
     }
 
@@ -56,11 +67,19 @@ internal sealed class FolderOutput(string folder) : IModelOutput
         File.Move(temp, MarkerPath, overwrite: true);
     }
 
+    /// <summary>Removes this run's partial folder (a failed run's files, or the empty folder after a commit).</summary>
     public void Dispose()
     {
-        if (_partial is not null && Directory.Exists(_partial))
+        try
         {
-            Directory.Delete(_partial, recursive: true);
+            if (_partial is not null && Directory.Exists(_partial))
+            {
+                Directory.Delete(_partial, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the error that ended the run matters more, and the next run removes what is left.
         }
     }
 

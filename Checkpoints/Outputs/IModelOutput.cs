@@ -12,6 +12,9 @@ internal interface IModelOutput : IDisposable
 
     Task<CompletionMarker?> ReadMarkerAsync(CancellationToken cancellationToken);
 
+    /// <summary>Removes what earlier, interrupted runs left beside the model (never the model or its marker).</summary>
+    Task RemoveLeftoversAsync(CancellationToken cancellationToken);
+
     Task BeginAsync(CancellationToken cancellationToken);
 
     Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken);

@@ -23,6 +23,9 @@ internal sealed class S3Output(IAmazonS3 client, S3Location prefix, bool createB
         return await CompletionMarker.ReadAsync(client, prefix, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Nothing: an upload that fails is aborted, and nothing else is written before the marker's put.</summary>
+    public Task RemoveLeftoversAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task BeginAsync(CancellationToken cancellationToken)
     {
         await EnsureBucketAsync(cancellationToken).ConfigureAwait(false);

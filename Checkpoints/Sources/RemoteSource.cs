@@ -33,14 +33,21 @@ public abstract class RemoteSource(SourceSettings settings) : ICheckpointSource
     {
         ArgumentNullException.ThrowIfNull(files);
         Directory.CreateDirectory(downloadFolder);
-        var onDisk = files.Sum(f => new[] { f.Path, f.Path + IncompleteSuffix }.Select(p => new FileInfo(Path.Combine(downloadFolder, p))).Where(i => i.Exists).Sum(i => i.Length));
-        DiskSpace.Ensure(downloadFolder, files.Sum(f => Math.Max(0, f.Size)) - onDisk, $"the {files.Count} files of {Location}");
+        DiskSpace.Ensure(downloadFolder, BytesToFetch(files, downloadFolder), $"the {files.Count} files of {Location}");
         var tracker = new DownloadTracker(files, progress);
         await Parallel.ForEachAsync(
             files,
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Settings.ParallelDownloads), CancellationToken = cancellationToken },
             async (file, ct) => await DownloadAsync(file, SafePaths.Resolve(downloadFolder, file.Path, Location), tracker, ct).ConfigureAwait(false)).ConfigureAwait(false);
         return Path.GetFullPath(downloadFolder);
+    }
+
+    /// <summary>What is left to download of <paramref name="files"/>: their sizes less what earlier runs left in the folder.</summary>
+    public static long BytesToFetch(IReadOnlyList<CheckpointFile> files, string downloadFolder)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var onDisk = files.Sum(f => new[] { f.Path, f.Path + IncompleteSuffix }.Select(p => new FileInfo(Path.Combine(downloadFolder, p))).Where(i => i.Exists).Sum(i => i.Length));
+        return Math.Max(0, files.Sum(f => Math.Max(0, f.Size)) - onDisk);
     }
 
     private async Task DownloadAsync(CheckpointFile file, string target, DownloadTracker tracker, CancellationToken cancellationToken)

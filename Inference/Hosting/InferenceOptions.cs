@@ -31,6 +31,12 @@ public sealed record InferenceOptions
     /// <summary>Exit non-zero when loading fails, so Kubernetes restarts the pod (off: stay up, report it on health).</summary>
     public bool ExitOnLoadFailure { get; init; } = true;
 
+    /// <summary>
+    /// Refuse a model folder without the converter's completion marker (<c>.tensorizer-complete.json</c>) instead of
+    /// loading it with a warning; the embedded model needs none.
+    /// </summary>
+    public bool RequireCompleteModel { get; init; }
+
     public int MaxBatchSize { get; init; } = 8;
 
     /// <summary>Requests waiting beyond this are refused with 503 instead of queueing without bound.</summary>
@@ -51,6 +57,7 @@ public sealed record InferenceOptions
             LoadReaders = configuration.GetValue("LOAD_READERS", defaults.LoadReaders),
             VerifyHashes = configuration.GetValue("VERIFY_HASHES", defaults.VerifyHashes),
             ExitOnLoadFailure = configuration.GetValue("EXIT_ON_LOAD_FAILURE", defaults.ExitOnLoadFailure),
+            RequireCompleteModel = configuration.GetValue("REQUIRE_COMPLETE_MODEL", defaults.RequireCompleteModel),
             MaxBatchSize = configuration.GetValue("MAX_BATCH_SIZE", defaults.MaxBatchSize),
             QueueCapacity = configuration.GetValue("QUEUE_CAPACITY", defaults.QueueCapacity),
         };

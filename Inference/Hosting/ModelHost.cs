@@ -11,7 +11,8 @@ namespace Inference.Hosting;
 /// <summary>
 /// Loads the model in the background at start: liveness is true at once, readiness only once the weights are in
 /// and a warm-up generation ran. A failure is kept for the health endpoints and logged; by default the process
-/// then exits non-zero so Kubernetes restarts it.
+/// then exits non-zero so Kubernetes restarts it. The temporary folders it makes (the embedded model, an S3 model's
+/// small files) are deleted once the load is over, whatever its outcome: everything in them is read during the load.
 /// </summary>
 public sealed partial class ModelHost(
     InferenceOptions options, InferenceMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger) : BackgroundService
@@ -35,11 +36,32 @@ public sealed partial class ModelHost(
         await Task.Yield(); // let the host start listening: liveness must not wait for the load
         _clock.Start();
         string? location = null;
+        string? temporary = null;
         try
         {
-            var (folder, tensors) = S3ModelFolder.IsS3(options.ModelPath)
-                ? await S3ModelFolder.FetchAsync(options.ModelPath!, stoppingToken)
-                : (options.ModelPath ?? await BuildEmbeddedModelAsync(stoppingToken), null);
+            string folder;
+            string? tensors = null;
+            if (options.ModelPath is null)
+            {
+                folder = temporary = Path.Combine(Path.GetTempPath(), $"inference-tiny-gptj-{Guid.NewGuid():N}");
+                LogEmbedded(folder);
+                await TinyGptj.WriteAsync(folder, stoppingToken);
+            }
+            else
+            {
+                if (S3ModelFolder.IsS3(options.ModelPath))
+                {
+                    (folder, tensors) = await S3ModelFolder.FetchAsync(options.ModelPath, stoppingToken);
+                    temporary = folder;
+                }
+                else
+                {
+                    folder = options.ModelPath;
+                }
+
+                await ModelCompleteness.CheckAsync(options.ModelPath, folder, options.RequireCompleteModel, logger, stoppingToken);
+            }
+
             location = options.TensorsLocation ?? tensors ?? Path.Combine(folder, ModelFolder.TensorsFile);
             // The load proper (open, read, copy), not building the embedded default: its clock and start time agree.
             _clock.Restart();
@@ -83,6 +105,25 @@ public sealed partial class ModelHost(
                 lifetime.StopApplication();
             }
         }
+        finally
+        {
+            DeleteTemporary(temporary);
+        }
+    }
+
+    private void DeleteTemporary(string? folder)
+    {
+        try
+        {
+            if (folder is not null && Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogTemporaryLeft(e, folder!);
+        }
     }
 
     public override void Dispose()
@@ -105,14 +146,6 @@ public sealed partial class ModelHost(
         Load = new LoadOptions { Readers = options.LoadReaders, VerifyHashes = options.VerifyHashes },
     };
 
-    private async Task<string> BuildEmbeddedModelAsync(CancellationToken cancellationToken)
-    {
-        var folder = Path.Combine(Path.GetTempPath(), $"inference-tiny-gptj-{Guid.NewGuid():N}");
-        LogEmbedded(folder);
-        await TinyGptj.WriteAsync(folder, cancellationToken);
-        return folder;
-    }
-
     private void SetPhase(LoadPhase phase, string? location) => _status = _status with { Phase = phase, Location = location, StartedAt = _startedAt };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deserialized {Bytes} bytes in {Seconds:0.00} s, {MegabytesPerSecond:0.0} MB/s using Tensorizer from {Location}")]
@@ -123,6 +156,9 @@ public sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Loading model {Model} from {Location} failed")]
     private partial void LogLoadFailed(Exception exception, string model, string? location);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the temporary model folder {Folder}")]
+    private partial void LogTemporaryLeft(Exception exception, string folder);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No MODEL_PATH or STORAGE_URI: serving the embedded tiny GPT-J from {Folder}")]
     private partial void LogEmbedded(string folder);

@@ -1,5 +1,6 @@
 using System.Net;
 using Amazon.S3;
+using Checkpoints.Outputs;
 using Models;
 using Tensorizer.Sources.S3;
 using S3Location = Tensorizer.Sources.S3.S3Location;
@@ -9,7 +10,8 @@ namespace Inference.Hosting;
 /// <summary>
 /// <c>MODEL_PATH=s3://bucket/prefix/</c>: a model folder in S3, as the Downloader publishes it. The small files
 /// (config, tokenizer) come down to a temporary folder; <c>model.tensors</c> streams from S3 straight into the
-/// model's tensors, with no copy on local disk (KServe's storage initializer would download all of it first).
+/// model's tensors, with no copy on local disk (KServe's storage initializer would download all of it first). The
+/// completion marker comes down too, when there is one.
 /// </summary>
 internal static class S3ModelFolder
 {
@@ -20,8 +22,24 @@ internal static class S3ModelFolder
     {
         var prefix = S3Location.ParsePrefix(uri);
         var folder = Directory.CreateTempSubdirectory("inference-s3-model-").FullName;
+        try
+        {
+            await FetchSmallFilesAsync(prefix, folder, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Directory.Delete(folder, recursive: true); // the caller deletes it after the load; on failure nobody else knows it
+            throw;
+        }
+
+        return (folder, prefix.Child(ModelFolder.TensorsFile).ToString());
+    }
+
+    /// <summary>The side files and the completion marker (when present, so the same completeness check applies).</summary>
+    private static async Task FetchSmallFilesAsync(S3Location prefix, string folder, CancellationToken cancellationToken)
+    {
         using var client = S3ClientFactory.Create(S3Settings.FromEnvironment());
-        foreach (var name in ModelFolder.SideFiles)
+        foreach (var name in ModelFolder.SideFiles.Append(CompletionMarker.FileName))
         {
             var location = prefix.Child(name);
             try
@@ -38,7 +56,5 @@ internal static class S3ModelFolder
                 throw S3Errors.Translate(e, location);
             }
         }
-
-        return (folder, prefix.Child(ModelFolder.TensorsFile).ToString());
     }
 }
