@@ -23,7 +23,7 @@ internal static class V1Endpoints
 
         // "{name}:predict" is one path segment; match it whole and split at the verb.
         app.MapPost("/v1/models/{target}", (string target, HttpRequest request, ModelHost host, GenerationScheduler queue) =>
-            KServeErrors.HandleAsync(() => PredictAsync(target, request, host, queue)));
+            KServeErrors.HandleAsync(request.HttpContext, () => PredictAsync(target, request, host, queue)));
     }
 
     /// <summary>
@@ -53,7 +53,7 @@ internal static class V1Endpoints
             return notServable;
         }
 
-        using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        using var body = await RequestJson.ParseAsync(request.Body, request.HttpContext.RequestAborted);
         var root = body.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {

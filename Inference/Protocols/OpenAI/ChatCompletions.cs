@@ -23,7 +23,7 @@ internal static class ChatCompletions
 
     public static async Task<IResult> HandleAsync(HttpContext context, ModelHost host, GenerationScheduler queue)
     {
-        using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        using var body = await RequestJson.ParseAsync(context.Request.Body, context.RequestAborted);
         var fields = RequestFields.Read(body.RootElement, Fields);
         var maxTokens = fields.Integer("max_completion_tokens", 0, int.MaxValue) ?? fields.Integer("max_tokens", 0, int.MaxValue);
         var sampling = SamplingParameters.Read(fields, maxTokens);
