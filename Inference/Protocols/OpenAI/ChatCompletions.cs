@@ -84,7 +84,7 @@ internal static class ChatCompletions
     {
         static bool IsEmptyArray(JsonElement v) => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0;
         fields.OnlyDefault("logprobs", v => v.ValueKind == JsonValueKind.False, "false");
-        fields.OnlyDefault("top_logprobs", v => v.ValueKind == JsonValueKind.Number && v.GetDouble() == 0, "0");
+        fields.OnlyDefault("top_logprobs", v => v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var n) && n == 0, "0");
         fields.OnlyDefault("response_format", v => v.ValueKind == JsonValueKind.Object && v.EnumerateObject().All(p => p.Name == "type")
             && (!v.TryGetProperty("type", out var type) || type.ValueKind == JsonValueKind.String && type.GetString() == "text"), "{\"type\": \"text\"}");
         fields.OnlyDefault("tools", IsEmptyArray, "no tools");
