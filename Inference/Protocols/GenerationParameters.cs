@@ -5,7 +5,8 @@ namespace Inference.Protocols;
 
 /// <summary>
 /// Generation parameters as KServe V1 and V2 requests carry them (<c>parameters</c>): max_new_tokens, temperature,
-/// top_k, top_p, repetition_penalty, do_sample, seed, stop, return_full_text. Unknown names are refused.
+/// top_k, top_p, repetition_penalty, do_sample, seed, stop, return_full_text. Unknown names are refused; numbers are
+/// range-checked here (<see cref="SamplingBounds"/>) so that no value can overflow or fail later, in a batch.
 /// </summary>
 internal static class GenerationParameters
 {
@@ -32,13 +33,13 @@ internal static class GenerationParameters
             var value = property.Value;
             options = property.Name switch
             {
-                "max_new_tokens" or "max_tokens" => options with { MaxNewTokens = Int(property) },
-                "temperature" => options with { Temperature = Number(property), DoSample = Number(property) > 0 && options.DoSample },
-                "top_k" => options with { TopK = Int(property) },
-                "top_p" => options with { TopP = Number(property) },
-                "repetition_penalty" => options with { RepetitionPenalty = Number(property) },
+                "max_new_tokens" or "max_tokens" => options with { MaxNewTokens = (int)Integer(property, 0, int.MaxValue) },
+                "temperature" => Temperature(options, SamplingBounds.Temperature(Number(property), property.Name)),
+                "top_k" => options with { TopK = SamplingBounds.TopK(Integer(property, long.MinValue, long.MaxValue), property.Name) },
+                "top_p" => options with { TopP = SamplingBounds.TopP(Number(property), property.Name) },
+                "repetition_penalty" => options with { RepetitionPenalty = SamplingBounds.RepetitionPenalty(Number(property), property.Name) },
                 "do_sample" => options with { DoSample = Bool(property) },
-                "seed" => options with { Seed = Int(property) },
+                "seed" => options with { Seed = SamplingBounds.Seed(Integer(property, long.MinValue, long.MaxValue)) },
                 "stop" => options with { StopSequences = Strings(property) },
                 "return_full_text" or "binary_data_output" => options,
                 _ => throw new InvalidRequestException($"Unknown parameter '{property.Name}'; known: {string.Join(", ", Known.Order())}."),
@@ -61,22 +62,29 @@ internal static class GenerationParameters
         return (options, returnFullText);
     }
 
-    private static int Int(JsonProperty p) => p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out var v)
-        ? v
-        : throw new InvalidRequestException($"Parameter '{p.Name}' must be an integer.");
+    // Temperature 0 is greedy decoding.
+    private static GenerationOptions Temperature(GenerationOptions options, double temperature) =>
+        options with { Temperature = temperature, DoSample = temperature > 0 && options.DoSample };
 
-    private static double Number(JsonProperty p) => p.Value.ValueKind == JsonValueKind.Number
-        ? p.Value.GetDouble()
-        : throw new InvalidRequestException($"Parameter '{p.Name}' must be a number.");
+    private static long Integer(JsonProperty p, long min, long max) =>
+        p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt64(out var v) && v >= min && v <= max
+            ? v
+            : throw new InvalidRequestException(
+                min == long.MinValue ? $"Parameter '{p.Name}' must be an integer." : $"Parameter '{p.Name}' must be an integer between {min} and {max}.", p.Name);
+
+    // A number too large for a double (1e400) reads as infinity: refused, as every non-finite value.
+    private static double Number(JsonProperty p) => p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetDouble(out var v) && double.IsFinite(v)
+        ? v
+        : throw new InvalidRequestException($"Parameter '{p.Name}' must be a finite number.", p.Name);
 
     private static bool Bool(JsonProperty p) => p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False
         ? p.Value.GetBoolean()
-        : throw new InvalidRequestException($"Parameter '{p.Name}' must be true or false.");
+        : throw new InvalidRequestException($"Parameter '{p.Name}' must be true or false.", p.Name);
 
     private static string[] Strings(JsonProperty p) => p.Value.ValueKind switch
     {
         JsonValueKind.String => [p.Value.GetString()!],
         JsonValueKind.Array when p.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String) => [.. p.Value.EnumerateArray().Select(e => e.GetString()!)],
-        _ => throw new InvalidRequestException($"Parameter '{p.Name}' must be a string or a list of strings."),
+        _ => throw new InvalidRequestException($"Parameter '{p.Name}' must be a string or a list of strings.", p.Name),
     };
 }

@@ -16,14 +16,17 @@ internal static class KServeErrors
     public static IResult? CheckModel(ModelHost host, string name) =>
         name != host.ModelName ? ModelNotFound(name) : host.IsReady ? null : ModelNotReady(name);
 
-    /// <summary>Runs a request body, mapping failures the KServe way (400 invalid input, 503 busy, 500 anything else).</summary>
-    public static async Task<IResult> HandleAsync(Func<Task<IResult>> handle)
+    /// <summary>
+    /// Runs a request body, mapping failures the KServe way: 400 invalid input, 503 busy, 500 anything else (logged;
+    /// the body quotes the request id, see <see cref="InternalErrors"/>).
+    /// </summary>
+    public static async Task<IResult> HandleAsync(HttpContext context, Func<Task<IResult>> handle)
     {
         try
         {
             return await handle();
         }
-        catch (InvalidRequestException e)
+        catch (InvalidRequestException e) // also invalid text in the body (RequestJson)
         {
             return Error(StatusCodes.Status400BadRequest, e.Message);
         }
@@ -49,7 +52,7 @@ internal static class KServeErrors
         }
         catch (Exception e)
         {
-            return Error(StatusCodes.Status500InternalServerError, $"{e.GetType().Name} : {e.Message}");
+            return Error(StatusCodes.Status500InternalServerError, InternalErrors.Report(context, e));
         }
     }
 }

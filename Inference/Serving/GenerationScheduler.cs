@@ -12,12 +12,15 @@ public sealed class QueueFullException(int capacity, string? message = null)
 
 /// <summary>
 /// Dynamic batching: requests wait in a bounded queue; whenever the model is free, every waiting request (up to
-/// the batch size) runs as one batch through the shared generation engine. Every protocol submits here.
+/// the batch size) runs as one batch through the shared generation engine. Every protocol submits here. A request
+/// whose caller cancels leaves the queue at once, so a refused or abandoned request holds no place in it.
 /// </summary>
 public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions options, InferenceMetrics metrics, ILogger<GenerationScheduler> logger) : BackgroundService
 {
-    private readonly Channel<GenerationRequest> _waiting = Channel.CreateBounded<GenerationRequest>(
-        new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+    // Unbounded: the capacity bounds _queued, the requests still waiting, not the channel, which may also hold
+    // withdrawn ones until the scheduler reaches them.
+    private readonly Channel<QueuedRequest> _waiting = Channel.CreateUnbounded<QueuedRequest>(new UnboundedChannelOptions { SingleReader = true });
+    private int _queued;
 
     /// <summary>Queues a prompt; tokens stream from the returned request, which completes with the result.</summary>
     /// <exception cref="QueueFullException">Too many requests are waiting.</exception>
@@ -33,20 +36,37 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
             throw new ArgumentException("The prompt is empty.");
         }
 
-        if (prompt.Count + generation.MaxNewTokens > context)
+        // 64-bit: a max_new_tokens near int.MaxValue must not wrap around and pass.
+        var total = (long)prompt.Count + generation.MaxNewTokens;
+        if (total > context)
         {
             throw new ArgumentException(
-                $"This model's maximum context length is {context} tokens. However, you requested {prompt.Count + generation.MaxNewTokens} tokens ({prompt.Count} in the prompt, {generation.MaxNewTokens} to generate).");
+                $"This model's maximum context length is {context} tokens. However, you requested {total} tokens ({prompt.Count} in the prompt, {generation.MaxNewTokens} to generate).");
         }
 
-        var request = new GenerationRequest(prompt, generation, cancellationToken);
-        if (!_waiting.Writer.TryWrite(request))
+        if (Interlocked.Increment(ref _queued) > options.QueueCapacity)
         {
+            Interlocked.Decrement(ref _queued);
             throw new QueueFullException(options.QueueCapacity);
         }
 
         metrics.QueueDepth.Add(1);
-        return request;
+        var queued = new QueuedRequest(new GenerationRequest(prompt, generation, cancellationToken));
+        queued.Withdrawal = cancellationToken.Register(() =>
+        {
+            if (Leave(queued))
+            {
+                queued.Request.Tokens.Writer.TryComplete();
+                queued.Request.Completion.TrySetCanceled(cancellationToken);
+            }
+        });
+        if (!_waiting.Writer.TryWrite(queued))
+        {
+            Leave(queued);
+            throw new QueueFullException(0, "The server is shutting down.");
+        }
+
+        return queued.Request;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -59,10 +79,12 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
         {
             // Shutting down: the batch in flight has finished (see Run); whatever still waits is refused.
             _waiting.Writer.TryComplete();
-            while (_waiting.Reader.TryRead(out var request))
+            while (_waiting.Reader.TryRead(out var queued))
             {
-                metrics.QueueDepth.Add(-1);
-                request.Completion.TrySetException(new QueueFullException(0, "The server is shutting down."));
+                if (Leave(queued))
+                {
+                    queued.Request.Completion.TrySetException(new QueueFullException(0, "The server is shutting down."));
+                }
             }
         }
     }
@@ -72,16 +94,11 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
         while (await _waiting.Reader.WaitToReadAsync(stoppingToken))
         {
             var batch = new List<GenerationRequest>();
-            while (batch.Count < options.MaxBatchSize && _waiting.Reader.TryRead(out var request))
+            while (batch.Count < options.MaxBatchSize && _waiting.Reader.TryRead(out var queued))
             {
-                metrics.QueueDepth.Add(-1);
-                if (!request.CancellationToken.IsCancellationRequested)
+                if (Leave(queued)) // else withdrawn while it waited
                 {
-                    batch.Add(request);
-                }
-                else
-                {
-                    request.Completion.TrySetCanceled(request.CancellationToken);
+                    batch.Add(queued.Request); // a cancellation from now on is the engine's to handle
                 }
             }
 
@@ -92,6 +109,20 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
                 await Task.Factory.StartNew(() => Run(batch), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
         }
+    }
+
+    /// <summary>Takes the request out of the queue's count, once: false if it already left.</summary>
+    private bool Leave(QueuedRequest queued)
+    {
+        if (!queued.TryLeave())
+        {
+            return false;
+        }
+
+        queued.Withdrawal.Unregister();
+        Interlocked.Decrement(ref _queued);
+        metrics.QueueDepth.Add(-1);
+        return true;
     }
 
     private void Run(List<GenerationRequest> batch)

@@ -9,22 +9,29 @@ namespace Inference.Tests;
 public sealed class InferenceServer : IAsyncLifetime
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<WebApplicationBuilder>? _configure;
+    private readonly Action<WebApplication>? _map;
     private WebApplication? _app;
 
     public InferenceServer() : this(new Dictionary<string, string?>())
     {
     }
 
-    private InferenceServer(Dictionary<string, string?> settings) => _settings = settings;
+    private InferenceServer(Dictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null) =>
+        (_settings, _configure, _map) = (settings, configure, map);
 
     public HttpClient Client { get; private set; } = null!;
 
     public Uri BaseAddress => Client.BaseAddress!;
 
-    /// <summary>Another server with its own settings (MODEL_PATH, QUEUE_CAPACITY, …); waits for readiness unless told not to.</summary>
-    public static async Task<InferenceServer> StartAsync(Dictionary<string, string?> settings, bool waitUntilReady = true)
+    /// <summary>
+    /// Another server with its own settings (MODEL_PATH, QUEUE_CAPACITY, …); waits for readiness unless told not to.
+    /// <paramref name="configure"/> adds to the builder (a log sink), <paramref name="map"/> maps test-only endpoints.
+    /// </summary>
+    public static async Task<InferenceServer> StartAsync(
+        Dictionary<string, string?> settings, bool waitUntilReady = true, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
-        var server = new InferenceServer(settings);
+        var server = new InferenceServer(settings, configure, map);
         await server.StartAsync(waitUntilReady);
         return server;
     }
@@ -51,7 +58,12 @@ public sealed class InferenceServer : IAsyncLifetime
     private async Task StartAsync(bool waitUntilReady)
     {
         _settings.TryAdd("EXIT_ON_LOAD_FAILURE", "false");
-        _app = Startup.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(_settings));
+        _app = Startup.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(_settings);
+            _configure?.Invoke(builder);
+        });
+        _map?.Invoke(_app);
         await _app.StartAsync();
         Client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromMinutes(2) };
         if (!waitUntilReady)

@@ -179,6 +179,12 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
     [InlineData(Infer, """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"binary_data_output": "yes"}}""", 400, "Parameter 'binary_data_output' must be true or false.")]
     [InlineData(Infer, """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"max_new_tokens": 100000}}""", 400, "maximum context length")]
     [InlineData(Infer, """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "parameters": {"binary_data_size": 5}}]}""", 400, "has no Inference-Header-Content-Length header")]
+    [InlineData(Infer, """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"max_new_tokens": 2147483647}}""", 400, "you requested 2147483648 tokens")]
+    [InlineData(Infer, """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"temperature": 1e400}}""", 400, "'temperature' must be a finite number")]
+    [InlineData(Infer, """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"top_p": 2}}""", 400, "2 is out of range for 'top_p'")]
+    [InlineData(Infer, """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"top_k": -5}}""", 400, "-5 is out of range for 'top_k'")]
+    [InlineData(Infer, """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"repetition_penalty": -1}}""", 400, "-1 is out of range for 'repetition_penalty'")]
+    [InlineData(Infer, """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"seed": 1e400}}""", 400, "'seed' must be an integer")]
     [InlineData("/v2/models/other/infer", """{"inputs": []}""", 404, "Model with name other does not exist.")]
     [InlineData("/v2/models/gptj/versions/1/infer", TwoPrompts, 501, "Model versioning not supported yet.")]
     public async Task Infer_errors_are_kserve_errors(string path, string body, int status, string message)
@@ -209,6 +215,41 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         var body = $$$"""{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [{{{count}}}], "parameters": {"binary_data_size": {{{declared}}}}}]}""";
         var response = await server.Client.SendAsync(V2Wire.Request(Infer, body, blob));
         await AssertErrorAsync(response, 400, message, "inference_error_response");
+    }
+
+    [Theory]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["\ud800"]}]}""", "The string at 'inputs[0].data[0]' is not valid text")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [2, 1], "data": [["ok"], ["\udc00\ud800"]]}]}""", "The string at 'inputs[0].data[1][0]'")]
+    [InlineData("""{"inputs": [{"name": "\ud800", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}""", "The string at 'inputs[0].name'")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "BYTES\udfff", "shape": [1], "data": ["x"]}]}""", "The string at 'inputs[0].datatype'")]
+    [InlineData("""{"id": "\ud800", "inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}""", "The string at 'id'")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"stop": "\ud800", "\ud800": 1}}""", "The string at 'parameters.stop'")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "parameters": {"\ud800": 1}}""", "A field name in 'parameters'")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "outputs": [{"name": "\ud800"}]}""", "The string at 'outputs[0].name'")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["<FF>"]}]}""", "The string at 'inputs[0].data[0]' is not valid text")]
+    [InlineData("""{"inputs": [{"name": "<FF>", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}""", "The string at 'inputs[0].name'")]
+    public async Task Text_that_is_not_unicode_is_a_400(string body, string message)
+    {
+        await AssertErrorAsync(await server.Client.PostAsync(Infer, InvalidText.Body(body)), 400, message, "inference_error_response");
+
+        // The same JSON as the header of a binary request.
+        var header = await InvalidText.Body(body).ReadAsByteArrayAsync();
+        var binary = new ByteArrayContent(header);
+        binary.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        using var request = new HttpRequestMessage(HttpMethod.Post, Infer) { Content = binary };
+        request.Headers.Add(V2Wire.HeaderLength, header.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await AssertErrorAsync(await server.Client.SendAsync(request), 400, message, "inference_error_response");
+    }
+
+    [Fact]
+    public async Task A_huge_max_new_tokens_is_refused_alone_and_concurrent_requests_succeed()
+    {
+        static string Body(string prompt, int maxNewTokens) =>
+            $$$"""{"parameters": {"max_new_tokens": {{{maxNewTokens}}}}, "inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["{{{prompt}}}"]}]}""";
+        var good = Enumerable.Range(0, 4).Select(i => PostAsync(Infer, Body($"Prompt {i}", 8)));
+        var responses = await Task.WhenAll([.. good, PostAsync(Infer, Body("a", int.MaxValue))]);
+        Assert.All(responses[..^1], r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        await AssertErrorAsync(responses[^1], 400, "maximum context length", "inference_error_response");
     }
 
     [Fact]

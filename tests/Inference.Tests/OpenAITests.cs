@@ -214,6 +214,20 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
     [InlineData(Completions, """{"model": "gptj", "prompt": "a", "temperature": "hot"}""", 400, "temperature", "invalid_type")]
     [InlineData(Completions, """{"model": "gptj", "prompt": "a", "top_p": 0}""", 400, "top_p", "invalid_value")]
     [InlineData(Completions, """{"model": "gptj", "prompt": "a", "max_tokens": -1}""", 400, "max_tokens", "invalid_value")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "max_tokens": 2147483647}""", 400, "prompt", "context_length_exceeded")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "max_tokens": 1e400}""", 400, "max_tokens", "invalid_type")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "temperature": 1e400}""", 400, "temperature", "invalid_value")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "temperature": -0.1}""", 400, "temperature", "invalid_value")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "top_p": 1.5}""", 400, "top_p", "invalid_value")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "top_p": -1e400}""", 400, "top_p", "invalid_value")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "top_k": -2}""", 400, "top_k", "invalid_value")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "top_k": 1e400}""", 400, "top_k", "invalid_type")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "repetition_penalty": 0}""", 400, "repetition_penalty", "invalid_value")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "repetition_penalty": 1e400}""", 400, "repetition_penalty", "invalid_value")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "seed": 1e400}""", 400, "seed", "invalid_type")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "presence_penalty": 1e400}""", 400, "presence_penalty", "unsupported_value")]
+    [InlineData(Chat, """{"model": "gptj", "messages": [{"role": "user", "content": "a"}], "max_completion_tokens": 2147483647}""", 400, "messages", "context_length_exceeded")]
+    [InlineData(Chat, """{"model": "gptj", "messages": [{"role": "user", "content": "a"}], "top_logprobs": 1e400}""", 400, "top_logprobs", "unsupported_value")]
     [InlineData(Completions, """{"model": "gptj", "prompt": "a", "presence_penalty": 0.5}""", 400, "presence_penalty", "unsupported_value")]
     [InlineData(Completions, """{"model": "gptj", "prompt": "a", "logprobs": 2}""", 400, "logprobs", "unsupported_value")]
     [InlineData(Completions, """{"model": "gptj", "prompt": "a", "best_of": 3}""", 400, "best_of", "unsupported_value")]
@@ -240,6 +254,47 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.Equal(param, error.GetProperty("param").GetString());
         Assert.Equal(status == 404 || status == 400 ? "invalid_request_error" : "server_error", error.GetProperty("type").GetString());
         Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
+    }
+
+    [Theory]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "\ud800"}""", "prompt")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": ["ok", "\udc00\ud800"]}""", "prompt[1]")]
+    [InlineData(Completions, """{"model": "\ud800", "prompt": "a"}""", "model")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "stop": ["\udbff"]}""", "stop[0]")]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "a", "\ud800": 1}""", null)]
+    [InlineData(Completions, """{"model": "gptj", "prompt": "<FF>"}""", "prompt")]
+    [InlineData(Chat, """{"model": "gptj", "messages": [{"role": "user", "content": "\ud800"}]}""", "messages[0].content")]
+    [InlineData(Chat, """{"model": "gptj", "messages": [{"role": "\ud800", "content": "a"}]}""", "messages[0].role")]
+    [InlineData(Chat, """{"model": "gptj", "messages": [{"role": "user", "content": [{"type": "text", "text": "\udc00"}]}]}""", "messages[0].content[0].text")]
+    [InlineData(Chat, """{"model": "gptj", "messages": [{"role": "user", "content": "<FF>"}]}""", "messages[0].content")]
+    [InlineData(Chat, """{"model": "gptj", "messages": [{"role": "user", "<FF>": "a"}]}""", "messages[0]")]
+    public async Task Text_that_is_not_unicode_is_a_400(string path, string body, string? param)
+    {
+        using var response = await server.Client.PostAsync(path, InvalidText.Body(body));
+        Assert.Equal(400, (int)response.StatusCode);
+        var json = await InferenceServer.JsonAsync(response);
+        OpenAISchema.AssertValid("ErrorResponse", json);
+        var error = json.GetProperty("error");
+        Assert.Equal(("invalid_value", "invalid_request_error"), (error.GetProperty("code").GetString(), error.GetProperty("type").GetString()));
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.Contains("is not valid text", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_huge_max_tokens_is_refused_alone_and_concurrent_requests_succeed()
+    {
+        var good = Enumerable.Range(0, 4).Select(i => PostAsync(server, Completions, $$$"""{"model": "gptj", "prompt": "Prompt {{{i}}}", "max_tokens": 8}"""));
+        var huge = PostAsync(server, Chat, """{"model": "gptj", "messages": [{"role": "user", "content": "a"}], "max_tokens": 2147483647}""");
+        var responses = await Task.WhenAll([.. good, huge]);
+        Assert.All(responses[..^1], r => Assert.Equal(200, r.Status));
+        Assert.Equal((400, "context_length_exceeded"), (responses[^1].Status, responses[^1].Body.GetProperty("error").GetProperty("code").GetString()));
+    }
+
+    [Fact]
+    public async Task Bounds_accept_vllms_off_values_and_64_bit_seeds()
+    {
+        var json = await CompleteAsync("""{"model": "gptj", "prompt": "a", "max_tokens": 2, "top_k": -1, "seed": -9223372036854775808, "temperature": 2, "top_p": 1, "repetition_penalty": 1e-3}""");
+        Assert.Single(json.GetProperty("choices").EnumerateArray());
     }
 
     [Fact]

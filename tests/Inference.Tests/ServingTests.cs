@@ -59,4 +59,21 @@ public class ServingTests
         Assert.NotEmpty(refused);
         Assert.Contains("busy", (await InferenceServer.JsonAsync(refused[0])).GetProperty("error").GetString()!, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_refused_request_withdraws_its_queued_instances()
+    {
+        await using var server = await InferenceServer.StartAsync(new() { ["MAX_BATCH_SIZE"] = "1", ["QUEUE_CAPACITY"] = "2" });
+        var refused = await server.Client.PostAsJsonAsync(Predict, new { instances = Enumerable.Repeat("Hello", 10), parameters = new { max_new_tokens = 200 } });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+
+        // Its instances left the queue with it: the queue has room for two more at once.
+        var next = await server.Client.PostAsJsonAsync(Predict, new { instances = new[] { "Hello", "world" }, parameters = new { max_new_tokens = 2 } });
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+
+        // At most the one instance the model had already taken generated anything, and it was cancelled.
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        var generated = metrics.Split('\n').First(l => l.StartsWith("inference_tokens_generated_total", StringComparison.Ordinal));
+        Assert.InRange(double.Parse(generated.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture), 4, 200 + 4);
+    }
 }

@@ -23,7 +23,7 @@ internal static class V1Endpoints
 
         // "{name}:predict" is one path segment; match it whole and split at the verb.
         app.MapPost("/v1/models/{target}", (string target, HttpRequest request, ModelHost host, GenerationScheduler queue) =>
-            KServeErrors.HandleAsync(() => PredictAsync(target, request, host, queue)));
+            KServeErrors.HandleAsync(request.HttpContext, () => PredictAsync(target, request, host, queue)));
     }
 
     /// <summary>
@@ -53,7 +53,7 @@ internal static class V1Endpoints
             return notServable;
         }
 
-        using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        using var body = await RequestJson.ParseAsync(request.Body, request.HttpContext.RequestAborted);
         var root = body.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -85,8 +85,11 @@ internal static class V1Endpoints
         var (options, returnFullText) = GenerationParameters.Parse(
             root.TryGetProperty("parameters", out var parameters) ? parameters : null, GenerationOptions.SeedDefaults, returnFullTextByDefault: true);
         var tokenizer = host.Generator.Tokenizer;
-        var requests = prompts.Select(prompt => queue.Submit(tokenizer.Encode(prompt), options, request.HttpContext.RequestAborted)).ToList();
-        var results = await Task.WhenAll(requests.Select(r => r.Completion.Task));
+        var tokens = prompts.Select(prompt => tokenizer.Encode(prompt)).ToList();
+
+        // One batch: if an instance is refused (queue full, context overflow) or the client leaves, none of them runs.
+        using var batch = GenerationBatch.Submit(queue, tokens, [.. tokens.Select(_ => options)], request.HttpContext.RequestAborted);
+        var results = await batch.CompleteAsync();
         return Results.Json(new { predictions = prompts.Select((prompt, k) => (returnFullText ? prompt : "") + results[k].Text) });
     }
 }

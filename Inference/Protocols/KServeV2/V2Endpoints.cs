@@ -32,7 +32,7 @@ internal static class V2Endpoints
         app.MapGet("/v2/models/{name}/ready", (string name, ModelHost host) =>
             KServeErrors.CheckModel(host, name) ?? Results.Json(new { name, ready = true }));
         app.MapPost("/v2/models/{name}/infer", (string name, HttpRequest request, ModelHost host, GenerationScheduler queue) =>
-            KServeErrors.HandleAsync(() => V2Infer.InferAsync(name, request, host, queue)));
+            KServeErrors.HandleAsync(request.HttpContext, () => V2Infer.InferAsync(name, request, host, queue)));
 
         // KServe answers every versioned form (metadata, ready, infer) this way, whatever the model.
         app.Map("/v2/models/{name}/versions/{**rest}", () =>

@@ -46,20 +46,13 @@ internal static class V2Infer
     /// <summary>Submits every prompt, then awaits all: they run in the same batch when the queue is free.</summary>
     private static async Task<List<string>> GenerateAsync(V2InferRequest infer, ModelHost host, GenerationScheduler queue, CancellationToken aborted)
     {
-        // One failed submission (queue full, prompt too long) withdraws those already queued.
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         var tokenizer = host.Generator.Tokenizer;
-        try
-        {
-            var requests = infer.Prompts.Select(prompt => queue.Submit(tokenizer.Encode(prompt), infer.Options, cancel.Token)).ToList();
-            var results = await Task.WhenAll(requests.Select(r => r.Completion.Task));
-            return [.. results.Select((result, k) => (infer.ReturnFullText ? infer.Prompts[k] : "") + result.Text)];
-        }
-        catch
-        {
-            await cancel.CancelAsync();
-            throw;
-        }
+        var tokens = infer.Prompts.Select(prompt => tokenizer.Encode(prompt)).ToList();
+
+        // One failed submission (queue full, prompt too long) withdraws those already queued.
+        using var batch = GenerationBatch.Submit(queue, tokens, [.. tokens.Select(_ => infer.Options)], aborted);
+        var results = await batch.CompleteAsync();
+        return [.. results.Select((result, k) => (infer.ReturnFullText ? infer.Prompts[k] : "") + result.Text)];
     }
 
     /// <summary>The <c>$inference_response</c>; a binary output carries its blob's size instead of <c>data</c>.</summary>

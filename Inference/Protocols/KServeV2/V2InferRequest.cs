@@ -76,7 +76,7 @@ internal sealed record V2InferRequest(string Id, IReadOnlyList<string> Prompts, 
     {
         try
         {
-            return JsonDocument.Parse(json);
+            return RequestJson.Checked(JsonDocument.Parse(json));
         }
         catch (JsonException e)
         {

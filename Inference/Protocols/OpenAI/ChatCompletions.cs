@@ -23,7 +23,7 @@ internal static class ChatCompletions
 
     public static async Task<IResult> HandleAsync(HttpContext context, ModelHost host, GenerationScheduler queue)
     {
-        using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        using var body = await RequestJson.ParseAsync(context.Request.Body, context.RequestAborted);
         var fields = RequestFields.Read(body.RootElement, Fields);
         var maxTokens = fields.Integer("max_completion_tokens", 0, int.MaxValue) ?? fields.Integer("max_tokens", 0, int.MaxValue);
         var sampling = SamplingParameters.Read(fields, maxTokens);
@@ -84,7 +84,7 @@ internal static class ChatCompletions
     {
         static bool IsEmptyArray(JsonElement v) => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0;
         fields.OnlyDefault("logprobs", v => v.ValueKind == JsonValueKind.False, "false");
-        fields.OnlyDefault("top_logprobs", v => v.ValueKind == JsonValueKind.Number && v.GetDouble() == 0, "0");
+        fields.OnlyDefault("top_logprobs", v => v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var n) && n == 0, "0");
         fields.OnlyDefault("response_format", v => v.ValueKind == JsonValueKind.Object && v.EnumerateObject().All(p => p.Name == "type")
             && (!v.TryGetProperty("type", out var type) || type.ValueKind == JsonValueKind.String && type.GetString() == "text"), "{\"type\": \"text\"}");
         fields.OnlyDefault("tools", IsEmptyArray, "no tools");

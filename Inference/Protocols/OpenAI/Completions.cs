@@ -19,7 +19,7 @@ internal static class Completions
 
     public static async Task<IResult> HandleAsync(HttpContext context, ModelHost host, GenerationScheduler queue)
     {
-        using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        using var body = await RequestJson.ParseAsync(context.Request.Body, context.RequestAborted);
         var fields = RequestFields.Read(body.RootElement, Fields);
         var sampling = SamplingParameters.Read(fields, fields.Integer("max_tokens", 0, int.MaxValue) ?? DefaultMaxTokens);
         var echo = fields.Bool("echo") ?? false;

@@ -49,8 +49,9 @@ internal sealed class EventStream(HttpResponse response)
         {
             await body();
         }
-        catch (Exception e) when (OpenAIErrors.ToOpenAI(e) is { } error && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
+            var error = OpenAIErrors.ToOpenAI(e, response.HttpContext);
             await WriteAsync(OpenAIErrors.Body(error.Message, error.Type, error.Param, error.Code), cancellationToken);
             await DoneAsync(cancellationToken);
         }

@@ -23,9 +23,9 @@ internal static class OpenAIEndpoints
         foreach (var group in new[] { openai, app.MapGroup("/v1") })
         {
             group.MapPost("/completions", (HttpContext context, ModelHost host, GenerationScheduler queue) =>
-                OpenAIErrors.HandleAsync(() => Completions.HandleAsync(context, host, queue)));
+                OpenAIErrors.HandleAsync(context, () => Completions.HandleAsync(context, host, queue)));
             group.MapPost("/chat/completions", (HttpContext context, ModelHost host, GenerationScheduler queue) =>
-                OpenAIErrors.HandleAsync(() => ChatCompletions.HandleAsync(context, host, queue)));
+                OpenAIErrors.HandleAsync(context, () => ChatCompletions.HandleAsync(context, host, queue)));
         }
     }
 

@@ -30,32 +30,35 @@ internal static class OpenAIErrors
     public static OpenAIException ModelNotFound(string name) => new(
         StatusCodes.Status404NotFound, $"The model `{name}` does not exist.", "model", "model_not_found");
 
-    /// <summary>Runs a handler, mapping every failure to OpenAI's error body (400 invalid, 503 busy or loading, 500 else).</summary>
-    public static async Task<IResult> HandleAsync(Func<Task<IResult>> handle)
+    /// <summary>
+    /// Runs a handler, mapping every failure to OpenAI's error body: 400 invalid, 503 busy or loading, 500 anything
+    /// else (logged; the message quotes the request id, see <see cref="InternalErrors"/>).
+    /// </summary>
+    public static async Task<IResult> HandleAsync(HttpContext context, Func<Task<IResult>> handle)
     {
         try
         {
             return await handle();
         }
-        catch (Exception e) when (ToOpenAI(e) is { } error)
-        {
-            return Error(error);
-        }
         catch (OperationCanceledException)
         {
             return Results.Empty; // the client left; nothing to answer
         }
+        catch (Exception e)
+        {
+            return Error(ToOpenAI(e, context));
+        }
     }
 
-    /// <summary>The OpenAI error for an exception; null for cancellation (the client left).</summary>
-    public static OpenAIException? ToOpenAI(Exception e) => e switch
+    /// <summary>The OpenAI error for a failure other than cancellation; an unexpected one is logged first.</summary>
+    public static OpenAIException ToOpenAI(Exception e, HttpContext context) => e switch
     {
         OpenAIException openAI => openAI,
         System.Text.Json.JsonException json => OpenAIException.Invalid($"We could not parse the JSON body of your request: {json.Message}", null, "invalid_json"),
         BadHttpRequestException bad => new(bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : bad.Message),
-        InvalidRequestException or ArgumentException => OpenAIException.Invalid(e.Message, null),
+        InvalidRequestException invalid => OpenAIException.Invalid(invalid.Message, invalid.Param),
+        ArgumentException => OpenAIException.Invalid(e.Message, null),
         QueueFullException => new(StatusCodes.Status503ServiceUnavailable, e.Message, null, "server_busy"),
-        OperationCanceledException => null,
-        _ => new(StatusCodes.Status500InternalServerError, $"{e.GetType().Name}: {e.Message}", null, "internal_error"),
+        _ => new(StatusCodes.Status500InternalServerError, InternalErrors.Report(context, e), null, "internal_error"),
     };
 }

@@ -53,6 +53,9 @@ internal sealed class RequestFields
     public bool? Bool(string name) => Get(name) is not { } value ? null
         : value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : throw WrongType(Name(name), "a boolean");
 
+    /// <summary>Any 64-bit integer; its range is the caller's to check.</summary>
+    public long? Integer(string name) => Integer(name, long.MinValue, long.MaxValue);
+
     public long? Integer(string name, long min, long max)
     {
         if (Get(name) is not { } value)
@@ -70,6 +73,9 @@ internal sealed class RequestFields
             : n;
     }
 
+    /// <summary>Any finite number; its range is the caller's to check.</summary>
+    public double? Number(string name) => Number(name, double.MinValue, double.MaxValue);
+
     public double? Number(string name, double min, double max)
     {
         if (Get(name) is not { } value)
@@ -77,10 +83,14 @@ internal sealed class RequestFields
             return null;
         }
 
-        var number = value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw WrongType(Name(name), "a number");
+        var number = value.ValueKind == JsonValueKind.Number ? Finite(value, Name(name)) : throw WrongType(Name(name), "a number");
         return number >= min && number <= max ? number
             : throw OpenAIException.Invalid($"{number} is out of range for '{Name(name)}': it must be between {min} and {max}.", Name(name));
     }
+
+    /// <summary>A JSON number as a double; one too large for it (<c>1e400</c>, read as infinity) is refused.</summary>
+    private static double Finite(JsonElement number, string name) =>
+        number.TryGetDouble(out var value) && double.IsFinite(value) ? value : throw OpenAIException.Invalid($"'{name}' must be a finite number.", name);
 
     /// <summary>A field this server accepts only at its default (a feature it does not implement): 400 otherwise.</summary>
     public void OnlyDefault(string name, Func<JsonElement, bool> isDefault, string allowed)

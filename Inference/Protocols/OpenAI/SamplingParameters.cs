@@ -25,6 +25,9 @@ internal sealed record SamplingParameters(
     /// <summary>The spec's limit on stop sequences.</summary>
     public const int MaxStopSequences = 4;
 
+    /// <summary>The spec's range for temperature is [0, 2]; the other bounds are every protocol's (<see cref="SamplingBounds"/>).</summary>
+    public const double MaxTemperature = 2;
+
     private static readonly FrozenSet<string> StreamOptionFields = FrozenSet.ToFrozenSet(["include_usage"]);
 
     public static IReadOnlyList<string> Fields { get; } =
@@ -43,17 +46,16 @@ internal sealed record SamplingParameters(
         fields.OnlyDefault("logit_bias", v => v.ValueKind == JsonValueKind.Object && !v.EnumerateObject().Any(), "an empty object or null");
         var stream = fields.Bool("stream") ?? false;
         var includeUsage = ReadStreamOptions(fields, stream);
-        var topK = fields.Integer("top_k", -1, int.MaxValue) ?? 0;
         return new SamplingParameters(
             model,
             stream,
             includeUsage,
             (int?)maxTokens,
-            fields.Number("temperature", 0, 2) ?? 1,
-            fields.Get("top_p") is null ? 1 : PositiveTopP(fields.Number("top_p", 0, 1)!.Value),
-            topK < 0 ? 0 : (int)topK, // vLLM's -1: no top-k
-            Positive(fields, "repetition_penalty") ?? 1,
-            fields.Integer("seed", long.MinValue, long.MaxValue) is { } seed ? Seed32(seed) : null,
+            fields.Number("temperature") is { } temperature ? SamplingBounds.Temperature(temperature, "temperature", MaxTemperature) : 1,
+            fields.Number("top_p") is { } topP ? SamplingBounds.TopP(topP, "top_p") : 1,
+            fields.Integer("top_k") is { } topK ? SamplingBounds.TopK(topK, "top_k") : 0,
+            fields.Number("repetition_penalty") is { } penalty ? SamplingBounds.RepetitionPenalty(penalty, "repetition_penalty") : 1,
+            fields.Integer("seed") is { } seed ? SamplingBounds.Seed(seed) : null,
             ReadStop(fields),
             fields.Bool("ignore_eos") ?? false);
     }
@@ -72,17 +74,7 @@ internal sealed record SamplingParameters(
         StopAtEndOfText = !IgnoreEos,
     };
 
-    // The spec's seeds are 64-bit, the engine's 32: those that fit are kept, larger ones folded.
-    private static int Seed32(long seed) => seed is >= int.MinValue and <= int.MaxValue ? (int)seed : unchecked((int)seed ^ (int)(seed >> 32));
-
-    private static bool IsZero(JsonElement value) => value.ValueKind == JsonValueKind.Number && value.GetDouble() == 0;
-
-    private static double? Positive(RequestFields fields, string name) => fields.Number(name, 0, double.MaxValue) is not { } value ? null
-        : value > 0 ? value : throw OpenAIException.Invalid($"'{name}' must be greater than 0.", name);
-
-    private static double PositiveTopP(double topP) => topP > 0
-        ? topP
-        : throw OpenAIException.Invalid("'top_p' must be greater than 0 (use temperature 0 for greedy decoding).", "top_p");
+    private static bool IsZero(JsonElement value) => value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && number == 0;
 
     private static bool ReadStreamOptions(RequestFields fields, bool stream)
     {

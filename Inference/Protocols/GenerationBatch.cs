@@ -2,14 +2,14 @@ using System.Threading.Channels;
 using Inference.Serving;
 using Models.Generation;
 
-namespace Inference.Protocols.OpenAI;
+namespace Inference.Protocols;
 
 /// <summary>A piece of one choice's text as it streams, or (with <see cref="Finished"/>) the end of that choice.</summary>
 internal readonly record struct ChoiceEvent(int Index, string Text, GenerationResult? Finished);
 
 /// <summary>
-/// One OpenAI request's prompts, all submitted to the scheduler at once (so they share batches). Disposing it cancels
-/// whatever still runs: the client left, a sibling prompt failed, or the stream broke off.
+/// One request's prompts (any protocol), all submitted to the scheduler at once (so they share batches). Disposing it
+/// cancels whatever still waits or runs: the client left, a sibling prompt was refused or failed, or the stream broke off.
 /// </summary>
 internal sealed class GenerationBatch : IDisposable
 {

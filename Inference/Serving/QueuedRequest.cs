@@ -1,0 +1,18 @@
+namespace Inference.Serving;
+
+/// <summary>
+/// A request in the scheduler's queue. It leaves exactly once: taken into a batch, or withdrawn (its caller
+/// cancelled, or the server shut down); whichever comes first frees its place in the queue.
+/// </summary>
+internal sealed class QueuedRequest(GenerationRequest request)
+{
+    private int _left;
+
+    public GenerationRequest Request { get; } = request;
+
+    /// <summary>Withdraws the request when its caller cancels; undone when it is taken.</summary>
+    public CancellationTokenRegistration Withdrawal { get; set; }
+
+    /// <summary>True for the one caller that makes the request leave the queue.</summary>
+    public bool TryLeave() => Interlocked.Exchange(ref _left, 1) == 0;
+}
