@@ -21,6 +21,9 @@ public sealed class InferenceServer : IAsyncLifetime
 
     public Uri BaseAddress => Client.BaseAddress!;
 
+    /// <summary>The running service's services (the model host, the scheduler).</summary>
+    internal IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server is not started.");
+
     /// <summary>Another server with its own settings (MODEL_PATH, QUEUE_CAPACITY, …); waits for readiness unless told not to.</summary>
     public static async Task<InferenceServer> StartAsync(Dictionary<string, string?> settings, bool waitUntilReady = true)
     {

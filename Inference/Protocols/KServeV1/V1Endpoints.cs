@@ -84,8 +84,8 @@ internal static class V1Endpoints
 
         var (options, returnFullText) = GenerationParameters.Parse(
             root.TryGetProperty("parameters", out var parameters) ? parameters : null, GenerationOptions.SeedDefaults, returnFullTextByDefault: true);
-        var tokenizer = host.Generator.Tokenizer;
-        var requests = prompts.Select(prompt => queue.Submit(tokenizer.Encode(prompt), options, request.HttpContext.RequestAborted)).ToList();
+        var generator = host.Generator;
+        var requests = prompts.Select(prompt => queue.Submit(PromptTokens.ForKServe(generator, prompt, options, request.HttpContext.RequestAborted), options, request.HttpContext.RequestAborted)).ToList();
         var results = await Task.WhenAll(requests.Select(r => r.Completion.Task));
         return Results.Json(new { predictions = prompts.Select((prompt, k) => (returnFullText ? prompt : "") + results[k].Text) });
     }

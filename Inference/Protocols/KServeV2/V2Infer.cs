@@ -48,10 +48,10 @@ internal static class V2Infer
     {
         // One failed submission (queue full, prompt too long) withdraws those already queued.
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        var tokenizer = host.Generator.Tokenizer;
+        var generator = host.Generator;
         try
         {
-            var requests = infer.Prompts.Select(prompt => queue.Submit(tokenizer.Encode(prompt), infer.Options, cancel.Token)).ToList();
+            var requests = infer.Prompts.Select(prompt => queue.Submit(PromptTokens.ForKServe(generator, prompt, infer.Options, cancel.Token), infer.Options, cancel.Token)).ToList();
             var results = await Task.WhenAll(requests.Select(r => r.Completion.Task));
             return [.. results.Select((result, k) => (infer.ReturnFullText ? infer.Prompts[k] : "") + result.Text)];
         }
