@@ -3,7 +3,6 @@ using Inference.Hosting;
 using Inference.Protocols;
 using Inference.Protocols.OpenAI;
 using Microsoft.Extensions.DependencyInjection;
-using Models.Generation;
 using static Inference.Tests.OpenAIClient;
 
 namespace Inference.Tests;
@@ -17,7 +16,7 @@ public sealed class PromptCostTests(InferenceServer server) : IClassFixture<Infe
     // 1 MiB, within the 4 MiB body limit: the old tokenizer spent 96 s of CPU on this one word.
     private static readonly string HugeWord = new('a', 1 << 20);
 
-    // 40 KB: within the tiny model's byte bound (462 tokens × 128 bytes), refused by the token count instead.
+    // 40 KB: within the tiny model's byte bound (512 tokens × 128 bytes), refused by the token count instead.
     private static readonly string LongWord = new('a', 40_000);
 
     public static TheoryData<string> Words => [nameof(HugeWord), nameof(LongWord)];
@@ -59,8 +58,8 @@ public sealed class PromptCostTests(InferenceServer server) : IClassFixture<Infe
         var generator = server.Services.GetRequiredService<ModelHost>().Generator;
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
-        Assert.Throws<InvalidRequestException>(() => PromptTokens.ForKServe(generator, HugeWord, GenerationOptions.SeedDefaults, cancelled.Token));
-        var openAI = Assert.Throws<OpenAIException>(() => PromptTokens.ForOpenAI(generator, HugeWord, maxTokens: null, "prompt", cancelled.Token));
+        Assert.Throws<InvalidRequestException>(() => PromptTokens.ForKServe(generator, HugeWord, cancelled.Token));
+        var openAI = Assert.Throws<OpenAIException>(() => PromptTokens.ForOpenAI(generator, HugeWord, "prompt", cancelled.Token));
         Assert.Equal("context_length_exceeded", openAI.Code);
     }
 
@@ -71,8 +70,8 @@ public sealed class PromptCostTests(InferenceServer server) : IClassFixture<Infe
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         var fits = new StringBuilder().Insert(0, "word ", 50).ToString();
-        Assert.Throws<OperationCanceledException>(() => PromptTokens.ForKServe(generator, fits, GenerationOptions.SeedDefaults, cancelled.Token));
-        Assert.Throws<OperationCanceledException>(() => PromptTokens.ForOpenAI(generator, fits, maxTokens: 5, "prompt", cancelled.Token));
-        Assert.Equal(generator.Tokenizer.Encode(fits), PromptTokens.ForKServe(generator, fits, GenerationOptions.SeedDefaults, CancellationToken.None));
+        Assert.Throws<OperationCanceledException>(() => PromptTokens.ForKServe(generator, fits, cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => PromptTokens.ForOpenAI(generator, fits, "prompt", cancelled.Token));
+        Assert.Equal(generator.Tokenizer.Encode(fits), PromptTokens.ForKServe(generator, fits, CancellationToken.None));
     }
 }

@@ -85,7 +85,7 @@ internal static class V1Endpoints
         var (options, returnFullText) = GenerationParameters.Parse(
             root.TryGetProperty("parameters", out var parameters) ? parameters : null, GenerationOptions.SeedDefaults, returnFullTextByDefault: true);
         var generator = host.Generator;
-        var requests = prompts.Select(prompt => queue.Submit(PromptTokens.ForKServe(generator, prompt, options, request.HttpContext.RequestAborted), options, request.HttpContext.RequestAborted)).ToList();
+        var requests = prompts.Select(prompt => queue.Submit(PromptTokens.ForKServe(generator, prompt, request.HttpContext.RequestAborted), options, request.HttpContext.RequestAborted)).ToList();
         var results = await Task.WhenAll(requests.Select(r => r.Completion.Task));
         return Results.Json(new { predictions = prompts.Select((prompt, k) => (returnFullText ? prompt : "") + results[k].Text) });
     }

@@ -51,7 +51,7 @@ internal static class V2Infer
         var generator = host.Generator;
         try
         {
-            var requests = infer.Prompts.Select(prompt => queue.Submit(PromptTokens.ForKServe(generator, prompt, infer.Options, cancel.Token), infer.Options, cancel.Token)).ToList();
+            var requests = infer.Prompts.Select(prompt => queue.Submit(PromptTokens.ForKServe(generator, prompt, cancel.Token), infer.Options, cancel.Token)).ToList();
             var results = await Task.WhenAll(requests.Select(r => r.Completion.Task));
             return [.. results.Select((result, k) => (infer.ReturnFullText ? infer.Prompts[k] : "") + result.Text)];
         }
