@@ -8,5 +8,10 @@ if (args is ["benchmark", .. var rest])
     return await ServingBenchmark.RunAsync(rest);
 }
 
+if (args is ["soak", .. var soakArguments])
+{
+    return await SoakBenchmark.RunAsync(soakArguments);
+}
+
 await Startup.Build(args).RunAsync();
 return Environment.ExitCode;

@@ -8,7 +8,8 @@ namespace Models.Tokenization;
 /// <summary>
 /// A model folder's GPT-2-style byte-level BPE tokenizer (GPT-J's), read from the files Hugging Face saves:
 /// <c>vocab.json</c> + <c>merges.txt</c> (with <c>added_tokens.json</c> when present), or <c>tokenizer.json</c> alone.
-/// Encoding runs on Microsoft.ML.Tokenizers' BPE; decoding maps ids to bytes here, so <see cref="Decode"/> and
+/// Words are split by Microsoft.ML.Tokenizers' regex pre-tokenizer and merged by <see cref="BpeMerges"/> (the same
+/// ids as its BPE, in O(n log n)); decoding maps ids to bytes here, so <see cref="Decode"/> and
 /// <see cref="StreamingDecoder"/> agree byte for byte. Thread-safe.
 /// </summary>
 public sealed partial class ModelTokenizer
@@ -28,15 +29,26 @@ public sealed partial class ModelTokenizer
 
     private static readonly short[] CharToByte = InvertAlphabet(ByteToChar);
 
-    private readonly BpeTokenizer _bpe;
+    private readonly PreTokenizer _preTokenizer;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _specialTokens;
+    private readonly BpeMerges _merges;
+    private readonly int[] _byteIds; // the vocabulary id of each byte's character, -1 for none
+    private readonly bool _encodesEveryByte;
+    private readonly int _longestWordToken; // in byte-level characters, that is bytes of text
     private readonly byte[]?[] _tokenBytes;
     private readonly bool _addPrefixSpace;
 
-    private ModelTokenizer(BpeTokenizer bpe, byte[]?[] tokenBytes, bool addPrefixSpace, int? endOfTextId)
+    private ModelTokenizer(TokenizerFiles files, Dictionary<string, int> specialTokens, BpeMerges merges, byte[]?[] tokenBytes, int? endOfTextId)
     {
-        _bpe = bpe;
+        _preTokenizer = new RegexPreTokenizer(Gpt2PreTokenizerRegex(), specialTokens);
+        _specialTokens = specialTokens.GetAlternateLookup<ReadOnlySpan<char>>();
+        _merges = merges;
+        _byteIds = [.. ByteToChar.Select(c => files.Vocabulary.TryGetValue(c.ToString(), out var id) ? id : -1)];
+        _encodesEveryByte = !_byteIds.Contains(-1);
+        _longestWordToken = files.Vocabulary.Keys.Max(token => token.Length);
+        LongestTokenBytes = Math.Max(_longestWordToken, specialTokens.Keys.Select(Encoding.UTF8.GetByteCount).DefaultIfEmpty(0).Max());
         _tokenBytes = tokenBytes;
-        _addPrefixSpace = addPrefixSpace;
+        _addPrefixSpace = files.AddPrefixSpace;
         EndOfTextId = endOfTextId;
     }
 
@@ -83,18 +95,6 @@ public sealed partial class ModelTokenizer
         return Create(files, modelFolder);
     }
 
-    /// <summary>Token ids for <paramref name="text"/>; <c>&lt;|endoftext|&gt;</c> and other added tokens in it map to their ids.</summary>
-    public IReadOnlyList<int> Encode(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (_addPrefixSpace && text.Length > 0 && text[0] != ' ')
-        {
-            text = " " + text;
-        }
-
-        return _bpe.EncodeToIds(text);
-    }
-
     /// <summary>The text of <paramref name="ids"/>; ids without a token (a model's padding rows) decode to nothing, invalid UTF-8 to U+FFFD.</summary>
     public string Decode(IEnumerable<int> ids)
     {
@@ -120,25 +120,10 @@ public sealed partial class ModelTokenizer
         }
 
         CheckMerges(files);
-        BpeTokenizer bpe;
-        try
-        {
-            bpe = BpeTokenizer.Create(new BpeOptions(files.Vocabulary)
-            {
-                Merges = files.Merges,
-                ByteLevel = true,
-                SpecialTokens = specialTokens,
-                PreTokenizer = new RegexPreTokenizer(Gpt2PreTokenizerRegex(), specialTokens),
-            });
-        }
-        catch (ArgumentException e)
-        {
-            var source = files.VocabSource == files.MergesSource ? files.VocabSource : $"{files.VocabSource} + {files.MergesSource}";
-            throw new InvalidDataException($"{source}: {e.Message}", e);
-        }
-
+        var source = files.VocabSource == files.MergesSource ? files.VocabSource : $"{files.VocabSource} + {files.MergesSource}";
+        var merges = BpeMerges.Create(files.Merges, files.Vocabulary, source);
         var endOfText = specialTokens.TryGetValue(EndOfTextToken, out var id) ? id : ReadConfigEndOfText(modelFolder);
-        return new ModelTokenizer(bpe, BuildTokenBytes(files.Vocabulary, specialTokens), files.AddPrefixSpace, endOfText);
+        return new ModelTokenizer(files, specialTokens, merges, BuildTokenBytes(files.Vocabulary, specialTokens, files.VocabSource), endOfText);
     }
 
     // A merge outside the vocabulary means the two files do not belong together; Hugging Face refuses it too.
@@ -159,13 +144,14 @@ public sealed partial class ModelTokenizer
         }
     }
 
-    private static byte[]?[] BuildTokenBytes(Dictionary<string, int> vocabulary, Dictionary<string, int> specialTokens)
+    private static byte[]?[] BuildTokenBytes(Dictionary<string, int> vocabulary, Dictionary<string, int> specialTokens, string source)
     {
         var size = Math.Max(vocabulary.Values.Max(), specialTokens.Count == 0 ? 0 : specialTokens.Values.Max()) + 1;
         var table = new byte[]?[size];
         foreach (var (token, id) in vocabulary)
         {
-            table[id] = ByteLevelBytes(token);
+            table[id] = table[id] is null ? ByteLevelBytes(token)
+                : throw new InvalidDataException($"{source}: the id {id} is given to two tokens, one of them '{token}'.");
         }
 
         // Added tokens are stored as plain text, not in the byte-level spelling.
@@ -221,5 +207,5 @@ public sealed partial class ModelTokenizer
 
     // GPT-2's pre-tokenizer (tiktoken's r50k/p50k pattern): contractions, letters, digits, other symbols, whitespace.
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
-    private static partial Regex Gpt2PreTokenizerRegex();
+    internal static partial Regex Gpt2PreTokenizerRegex();
 }

@@ -24,6 +24,9 @@ public sealed class InferenceServer : IAsyncLifetime
 
     public Uri BaseAddress => Client.BaseAddress!;
 
+    /// <summary>The running service's services (the model host, the scheduler).</summary>
+    internal IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server is not started.");
+
     /// <summary>
     /// Another server with its own settings (MODEL_PATH, QUEUE_CAPACITY, …); waits for readiness unless told not to.
     /// <paramref name="configure"/> adds to the builder (a log sink), <paramref name="map"/> maps test-only endpoints.

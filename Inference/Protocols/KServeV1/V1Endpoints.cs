@@ -84,11 +84,12 @@ internal static class V1Endpoints
 
         var (options, returnFullText) = GenerationParameters.Parse(
             root.TryGetProperty("parameters", out var parameters) ? parameters : null, GenerationOptions.SeedDefaults, returnFullTextByDefault: true);
-        var tokenizer = host.Generator.Tokenizer;
-        var tokens = prompts.Select(prompt => tokenizer.Encode(prompt)).ToList();
+        var generator = host.Generator;
+        var aborted = request.HttpContext.RequestAborted;
+        var tokens = prompts.Select(prompt => PromptTokens.ForKServe(generator, prompt, aborted)).ToList();
 
         // One batch: if an instance is refused (queue full, context overflow) or the client leaves, none of them runs.
-        using var batch = GenerationBatch.Submit(queue, tokens, [.. tokens.Select(_ => options)], request.HttpContext.RequestAborted);
+        using var batch = GenerationBatch.Submit(queue, tokens, [.. tokens.Select(_ => options)], aborted);
         var results = await batch.CompleteAsync();
         return Results.Json(new { predictions = prompts.Select((prompt, k) => (returnFullText ? prompt : "") + results[k].Text) });
     }

@@ -46,8 +46,8 @@ internal static class V2Infer
     /// <summary>Submits every prompt, then awaits all: they run in the same batch when the queue is free.</summary>
     private static async Task<List<string>> GenerateAsync(V2InferRequest infer, ModelHost host, GenerationScheduler queue, CancellationToken aborted)
     {
-        var tokenizer = host.Generator.Tokenizer;
-        var tokens = infer.Prompts.Select(prompt => tokenizer.Encode(prompt)).ToList();
+        var generator = host.Generator;
+        var tokens = infer.Prompts.Select(prompt => PromptTokens.ForKServe(generator, prompt, aborted)).ToList();
 
         // One failed submission (queue full, prompt too long) withdraws those already queued.
         using var batch = GenerationBatch.Submit(queue, tokens, [.. tokens.Select(_ => infer.Options)], aborted);

@@ -32,7 +32,7 @@ internal static class ChatCompletions
         OpenAIEndpoints.CheckModel(host, sampling.Model);
 
         var generator = host.Generator;
-        var tokens = generator.Tokenizer.Encode(prompt);
+        var tokens = PromptTokens.ForOpenAI(generator, prompt, "messages", context.RequestAborted);
         var options = sampling.ToOptions(ContextWindow.MaxNewTokens(tokens.Count, sampling.MaxTokens, generator.Model.Config.ContextLength, "messages"), [ChatTemplate.TurnEnd]);
         using var batch = GenerationBatch.Submit(queue, [tokens], [options], context.RequestAborted);
         var (id, created) = ($"chatcmpl-{Guid.NewGuid():N}", DateTimeOffset.UtcNow.ToUnixTimeSeconds());

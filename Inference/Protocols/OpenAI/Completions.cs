@@ -31,7 +31,7 @@ internal static class Completions
 
         var generator = host.Generator;
         var config = generator.Model.Config;
-        var tokens = prompts.Select(p => p.Tokens is { } ids ? CheckIds(ids, config.VocabularySize) : generator.Tokenizer.Encode(p.Text!)).ToList();
+        var tokens = prompts.Select(p => p.Tokens is { } ids ? CheckIds(ids, config.VocabularySize) : PromptTokens.ForOpenAI(generator, p.Text!, "prompt", context.RequestAborted)).ToList();
         var endOfText = config.EndOfTextId ?? generator.Tokenizer.EndOfTextId;
         for (var i = 0; i < tokens.Count; i++)
         {

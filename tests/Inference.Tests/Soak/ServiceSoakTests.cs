@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Checkpoints.Conversion;
@@ -13,8 +12,6 @@ namespace Inference.Tests.Soak;
 /// </summary>
 public class ServiceSoakTests
 {
-    private static readonly TimeSpan PhaseBudget = TimeSpan.FromSeconds(12);
-
     [Fact]
     public async Task A_converted_model_folder_survives_sequential_and_concurrent_traffic()
     {
@@ -41,31 +38,24 @@ public class ServiceSoakTests
     private static async Task SoakAsync(InferenceServer server)
     {
         using var pressure = new GarbageCollectionPressure();
-        var sequential = await RunAsync(server.Client, clients: 1);
-        var concurrent = await RunAsync(server.Client, clients: 8);
-
-        Assert.True(sequential > 20 && concurrent > 20, $"too few requests to mean anything: {sequential} sequential, {concurrent} concurrent");
+        await RunAsync(server.Client, clients: 1, requestsEach: 100);
+        await RunAsync(server.Client, clients: 8, requestsEach: 25);
         Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/v2/health/ready")).StatusCode);
     }
 
-    /// <summary>Requests from <paramref name="clients"/> loops until the phase's time is up; returns how many succeeded.</summary>
-    private static async Task<int> RunAsync(HttpClient client, int clients)
+    /// <summary>Short greedy generations from <paramref name="clients"/> at once, alternating OpenAI and KServe V1; each must succeed.</summary>
+    private static async Task RunAsync(HttpClient client, int clients, int requestsEach)
     {
-        var clock = Stopwatch.StartNew();
         var loops = Enumerable.Range(0, clients).Select(async c =>
         {
-            var done = 0;
-            for (var i = 0; clock.Elapsed < PhaseBudget; i++)
+            for (var i = 0; i < requestsEach; i++)
             {
                 using var response = (i + c) % 2 == 0
-                    ? await client.PostAsJsonAsync("/openai/v1/completions", new { model = "gptj", prompt = "The quick brown fox", max_tokens = 12, temperature = 0 })
-                    : await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { $"Once upon a time {i}" }, parameters = new { max_new_tokens = 12, seed = i } });
+                    ? await client.PostAsJsonAsync("/openai/v1/completions", new { model = "gptj", prompt = "The quick brown fox", max_tokens = 8, temperature = 0 })
+                    : await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { $"Once upon a time {i}" }, parameters = new { max_new_tokens = 8, seed = i } });
                 Assert.True(response.IsSuccessStatusCode, $"request {i} of client {c}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-                done++;
             }
-
-            return done;
         });
-        return (await Task.WhenAll(loops)).Sum();
+        await Task.WhenAll(loops);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Models.Generation;
 using Models.Tests.Gptj;
 
@@ -12,15 +11,16 @@ namespace Models.Tests.Soak;
 /// </summary>
 public class EngineSoakTests(TinyModelFixture tiny) : IClassFixture<TinyModelFixture>
 {
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
-
     [Fact]
     public void Generations_survive_continuous_garbage_collection()
     {
         var greedy = new GenerationOptions { MaxNewTokens = 24, StopAtEndOfText = false };
         var expected = tiny.Generator.Generate(["The quick brown fox"], greedy)[0].Tokens;
-        var runs = Soak(() => Assert.Equal(expected, tiny.Generator.Generate(["The quick brown fox"], greedy)[0].Tokens));
-        Assert.True(runs > 10, $"only {runs} generations ran");
+        using var pressure = new GarbageCollectionPressure();
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(expected, tiny.Generator.Generate(["The quick brown fox"], greedy)[0].Tokens);
+        }
     }
 
     [Fact]
@@ -29,19 +29,10 @@ public class EngineSoakTests(TinyModelFixture tiny) : IClassFixture<TinyModelFix
         string[] prompts = ["Once upon a time, there was", "Hello", "The quick brown fox jumps over the lazy", "A"];
         var sampled = GenerationOptions.SeedDefaults with { MaxNewTokens = 16, StopAtEndOfText = false, Seed = 3 };
         var expected = tiny.Generator.Generate(prompts, sampled).Select(r => r.Tokens).ToList();
-        var runs = Soak(() => Assert.Equal(expected, tiny.Generator.Generate(prompts, sampled).Select(r => r.Tokens)));
-        Assert.True(runs > 5, $"only {runs} batches ran");
-    }
-
-    private static int Soak(Action generate)
-    {
         using var pressure = new GarbageCollectionPressure();
-        var runs = 0;
-        for (var clock = Stopwatch.StartNew(); clock.Elapsed < Budget; runs++)
+        for (var i = 0; i < 30; i++)
         {
-            generate();
+            Assert.Equal(expected, tiny.Generator.Generate(prompts, sampled).Select(r => r.Tokens));
         }
-
-        return runs;
     }
 }

@@ -51,7 +51,7 @@ public sealed class TokenizerTests(Gpt2FolderFixture gpt2) : IClassFixture<Gpt2F
         "0", "42", "3.14", "1,000,000", "2024", "007", "🙂", "👍🏽", "👨‍👩‍👧", "🇺🇸", "𝐀𝐁𝐂", "Ω", "µ", "™", "©", "\u200b", "\ufeff",
     ];
 
-    private static readonly string[] MultiByte =
+    internal static readonly string[] MultiByte =
     [
         "naïve café 日本語 🙂", "👨‍👩‍👧 family", "🇺🇸🇯🇵🇩🇪", "𝐀𝐁𝐂 𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "ĀāĂăĄą ŁłŃń", "€100 — ¥200 — ₿3",
         "Ελληνικά русский עברית العربية हिन्दी", "👍🏽👍🏾👍🏿 🧑‍🚀", "한국어 텍스트입니다", "e\u0301 a\u0308 ﬁ",
@@ -365,7 +365,7 @@ public sealed class TokenizerTests(Gpt2FolderFixture gpt2) : IClassFixture<Gpt2F
     }
 
     /// <summary>Seeded text of words, punctuation, numbers, emoji and every kind of whitespace, in random order.</summary>
-    private static IEnumerable<string> RandomTexts(int seed, int count)
+    internal static IEnumerable<string> RandomTexts(int seed, int count)
     {
         var random = new Random(seed);
         string[][] kinds = [Words, Words, Punctuation, Whitespace, Other];
