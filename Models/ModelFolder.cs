@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Models.Architectures;
 using Models.Generation;
 using Models.Tokenization;
@@ -19,6 +20,9 @@ public sealed record ModelLoadOptions
     public string? TensorsLocation { get; init; }
 
     public LoadOptions Load { get; init; } = LoadOptions.Default;
+
+    /// <summary>Receives each stage's timing as it completes (for telemetry); optional.</summary>
+    public LoadTimeline? Timeline { get; init; }
 }
 
 /// <summary>
@@ -42,12 +46,22 @@ public static class ModelFolder
     {
         ArgumentNullException.ThrowIfNull(folder);
         options ??= new ModelLoadOptions();
+        var timeline = options.Timeline ?? new LoadTimeline();
         using var config = ModelConfig.ReadJson(folder);
         var architecture = ModelRegistry.For(config.RootElement);
-        var tokenizer = ModelTokenizer.Load(folder);
-        var model = architecture.Create(config.RootElement, options.Dtype, options.Device);
+        // The tokenizer needs nothing from the weights: it loads on another thread while they are read.
+        var tokenizerLoad = Task.Run(() => timeline.Measure(LoadStage.Tokenizer, () => ModelTokenizer.Load(folder)), cancellationToken);
+        timeline.Measure(LoadStage.Runtime, () => TorchRuntime.Start(options.Device));
+        var model = timeline.Measure(LoadStage.Construction, () => architecture.Create(config.RootElement, options.Dtype, options.Device));
         try
         {
+            if (tokenizerLoad.IsFaulted)
+            {
+                await tokenizerLoad.ConfigureAwait(false); // a missing or broken tokenizer fails before the long read
+            }
+
+            timeline.Begin(LoadStage.Read);
+            var clock = Stopwatch.StartNew();
             await using var file = await TensorFile.OpenAsync(options.TensorsLocation ?? Path.Combine(folder, TensorsFile), cancellationToken).ConfigureAwait(false);
             var torchOptions = new TorchLoadOptions
             {
@@ -55,17 +69,26 @@ public static class ModelFolder
                 Load = options.Load,
                 Filter = entry => !architecture.IsIgnoredTensor(entry.Name.Text),
             };
-            var missing = await file.LoadIntoAsync((nn.Module)model, torchOptions, progress, cancellationToken).ConfigureAwait(false);
+            var loaded = await file.LoadIntoAsync((nn.Module)model, torchOptions, progress, cancellationToken).ConfigureAwait(false);
+            var bytes = file.Index.Where(torchOptions.Filter).Sum(e => e.DataLength);
+            timeline.Record(LoadStage.Read, clock.Elapsed - loaded.CopyTime, bytes);
+            if (loaded.CopiedAfterwards > 0)
+            {
+                timeline.Record(LoadStage.Cast, loaded.CopyTime);
+            }
+
+            var missing = loaded.Missing;
             if (missing.Count > 0)
             {
                 throw new InvalidDataException($"{file.Source.Location} lacks {missing.Count} of the model's tensors: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")}.");
             }
 
-            return new TextGenerator(model, tokenizer);
+            return new TextGenerator(model, await tokenizerLoad.ConfigureAwait(false));
         }
         catch
         {
             model.Dispose();
+            _ = tokenizerLoad.ContinueWith(t => t.Exception, TaskScheduler.Default); // observed, whatever it ends with
             throw;
         }
     }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using TorchSharp;
 
 namespace Tensorizer.Torch;
 
@@ -18,6 +19,26 @@ public static partial class TorchRuntime
         {
             _ = SetEnvironment("THP_MEM_ALLOC_ENABLE", "1", overwrite: 0);
         }
+    }
+
+    private static readonly Lazy<Task> CpuStart = new(() => Task.Run(() => TorchSharp.torch.InitializeDeviceType(DeviceType.CPU)));
+
+    /// <summary>
+    /// Begins loading libtorch (hundreds of MB of native libraries) on a pool thread, so a server can do it while its
+    /// host starts; <see cref="Start"/> then only waits for what is left. Call after <see cref="EnableTransparentHugePages"/>.
+    /// </summary>
+    public static Task Preload() => CpuStart.Value;
+
+    /// <summary>
+    /// Starts libtorch for <paramref name="device"/> now (native libraries, device initialization), so that one-time
+    /// cost is timed on its own instead of inside the first load or forward pass.
+    /// </summary>
+    public static void Start(TorchSharp.torch.Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        CpuStart.Value.GetAwaiter().GetResult();
+        TorchSharp.torch.InitializeDeviceType(device.type);
+        using var probe = TorchSharp.torch.empty(1, device: device);
     }
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]

@@ -9,7 +9,10 @@ namespace Tensorizer.Torch;
 /// <summary>Loads a <c>.tensors</c> file into TorchSharp: a name→tensor dictionary, or the tensors of a module.</summary>
 public static class TorchTensorLoader
 {
-    /// <summary>Loads tensors into new tensors on the chosen device, keyed by name; meta tensors come back as zeros.</summary>
+    /// <summary>
+    /// Loads tensors into new tensors on the chosen device, keyed by name; meta tensors come back as zeros. With
+    /// <see cref="TorchLoadOptions.Dtype"/>, floating CPU tensors are cast chunk by chunk while they are read.
+    /// </summary>
     public static async Task<Dictionary<string, Tensor>> LoadTensorsAsync(
         this TensorFile file,
         TorchLoadOptions? options = null,
@@ -25,7 +28,12 @@ public static class TorchTensorLoader
             using var session = new LoadSession(options);
             await file.LoadAsync(
                 entries,
-                entry => session.TargetFor(loaded[entry.Name.Text] = NewTensor(entry, options.Device)),
+                entry =>
+                {
+                    var stored = TorchDtypes.ToScalarType(entry.Dtype.ElementType);
+                    var type = options.Dtype is { } dtype && options.Device.type == DeviceType.CPU && !entry.IsMeta && CastingCpuTarget.Supports(entry.Dtype.ElementType, dtype) ? dtype : stored;
+                    return session.TargetFor(loaded[entry.Name.Text] = NewTensor(entry, type, options.Device), entry);
+                },
                 options.Load,
                 progress,
                 cancellationToken).ConfigureAwait(false);
@@ -39,13 +47,13 @@ public static class TorchTensorLoader
     }
 
     /// <summary>
-    /// Loads into a module's parameters and buffers by name. A module tensor that already has the stored dtype,
-    /// shape and the target device is filled in place (build modules with <see cref="ModuleConstruction.WithoutInit{T}"/>
-    /// for zero-copy loads); others are loaded beside and copied in (dtype conversion). Buffers the file has and the
-    /// module lacks are registered on their submodule, as upstream's <c>load_into_module</c> does.
+    /// Loads into a module's parameters and buffers by name. A module tensor with the stored shape on the target
+    /// device is filled in place (build modules with <see cref="ModuleConstruction.WithoutInit{T}"/>): read straight
+    /// into when it has the stored dtype, cast chunk by chunk while reading when it is another floating type on the
+    /// CPU. Others are loaded beside and copied in (device casts). Buffers the file has and the module lacks are
+    /// registered on their submodule, as upstream's <c>load_into_module</c> does.
     /// </summary>
-    /// <returns>Module tensors the file did not have.</returns>
-    public static async Task<IReadOnlyList<string>> LoadIntoAsync(
+    public static async Task<ModuleLoadResult> LoadIntoAsync(
         this TensorFile file,
         nn.Module module,
         TorchLoadOptions? options = null,
@@ -65,6 +73,8 @@ public static class TorchTensorLoader
         }
 
         var staged = new List<(Tensor Loaded, string Name)>();
+        var (inPlace, castWhileReading) = (0, 0);
+        var copyClock = new System.Diagnostics.Stopwatch();
         try
         {
             using var session = new LoadSession(options);
@@ -74,17 +84,28 @@ public static class TorchTensorLoader
                 {
                     if (own.TryGetValue(entry.Name.Text, out var existing) && FitsInPlace(existing, entry, options.Device))
                     {
-                        return session.TargetFor(existing);
+                        var target = session.TargetFor(existing, entry);
+                        if (target is CastingCpuTarget)
+                        {
+                            castWhileReading++;
+                        }
+                        else
+                        {
+                            inPlace++;
+                        }
+
+                        return target;
                     }
 
-                    var loaded = NewTensor(entry, options.Device);
+                    var loaded = NewTensor(entry, TorchDtypes.ToScalarType(entry.Dtype.ElementType), options.Device);
                     staged.Add((loaded, entry.Name.Text));
-                    return session.TargetFor(loaded);
+                    return session.TargetFor(loaded, entry);
                 },
                 options.Load,
                 progress,
                 cancellationToken).ConfigureAwait(false);
 
+            copyClock.Start();
             using (no_grad())
             {
                 foreach (var (loaded, name) in staged)
@@ -109,19 +130,20 @@ public static class TorchTensorLoader
         }
 
         var stored = entries.Select(e => e.Name.Text).ToHashSet(StringComparer.Ordinal);
-        return [.. own.Keys.Where(name => !stored.Contains(name))];
+        return new ModuleLoadResult([.. own.Keys.Where(name => !stored.Contains(name))], inPlace, castWhileReading, staged.Count, copyClock.Elapsed);
     }
 
-    private static Tensor NewTensor(TensorEntry entry, Device device)
+    private static Tensor NewTensor(TensorEntry entry, ScalarType type, Device device)
     {
-        var type = TorchDtypes.ToScalarType(entry.Dtype.ElementType);
         var shape = entry.Shape.ToArray();
         return entry.DataLength == 0 ? zeros(shape, type, device) : empty(shape, type, device);
     }
 
+    /// <summary>Read straight into, or (CPU, floating types) cast into while reading.</summary>
     private static bool FitsInPlace(Tensor existing, TensorEntry entry, Device device) =>
         existing.device_type == device.type && existing.device_index == device.index && existing.is_contiguous()
-        && existing.dtype == TorchDtypes.ToScalarType(entry.Dtype.ElementType)
+        && (existing.dtype == TorchDtypes.ToScalarType(entry.Dtype.ElementType)
+            || (existing.device_type == DeviceType.CPU && CastingCpuTarget.Supports(entry.Dtype.ElementType, existing.dtype)))
         && existing.shape.SequenceEqual(entry.Shape)
         && !entry.IsMeta;
 
@@ -172,14 +194,18 @@ public static class TorchTensorLoader
         }
     }
 
-    /// <summary>Per-load state: the staging pool for device loads, created only when one is needed.</summary>
+    /// <summary>Per-load state: the staging pool for device loads and the scratch chunks for casts, made when first needed.</summary>
     private sealed class LoadSession(TorchLoadOptions options) : IDisposable
     {
         private PinnedStagingPool? _staging;
+        private ScratchBuffers? _scratch;
 
-        public ITensorTarget TargetFor(Tensor tensor) => tensor.device_type == DeviceType.CPU
-            ? new CpuTensorTarget(tensor)
-            : new StagedDeviceTarget(tensor, _staging ??= new PinnedStagingPool(options.StagingBuffers, options.Load.ChunkSize));
+        public ITensorTarget TargetFor(Tensor tensor, TensorEntry entry) => tensor.device_type switch
+        {
+            DeviceType.CPU when tensor.dtype == TorchDtypes.ToScalarType(entry.Dtype.ElementType) => new CpuTensorTarget(tensor),
+            DeviceType.CPU => new CastingCpuTarget(tensor, entry.Dtype.ElementType, _scratch ??= new ScratchBuffers(options.Load.ChunkSize)),
+            _ => new StagedDeviceTarget(tensor, _staging ??= new PinnedStagingPool(options.StagingBuffers, options.Load.ChunkSize)),
+        };
 
         public void Dispose() => _staging?.Dispose();
     }

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using Checkpoints.Formats;
+using Tensorizer.Casting;
 using Tensorizer.Format;
 using Tensorizer.Torch;
 using static TorchSharp.torch;
@@ -10,8 +10,8 @@ namespace Checkpoints.Conversion;
 /// Reads checkpoint tensors and casts floating ones to the target dtype into buffers allocated once for the largest
 /// tensor: fresh memory costs a page fault per 4 KiB here, so reusing touched buffers is what keeps conversion near
 /// copy speed and its memory at a few tensors. Two sets alternate, because the writer hashes and writes one tensor
-/// while the next is being read (see <see cref="Tensorizer.Writing.TensorToWrite.Deferred"/>). The common casts (fp32 ↔ fp16, fp32 → bf16) are
-/// vectorized or bit-exact loops with PyTorch's rounding (round to nearest even); rarer ones go through TorchSharp.
+/// while the next is being read (see <see cref="Tensorizer.Writing.TensorToWrite.Deferred"/>). Casts between fp32, fp16 and bf16 are
+/// <see cref="ElementCasts"/> (vectorized or bit-exact with PyTorch's rounding); float64 still goes through TorchSharp.
 /// </summary>
 internal sealed class TensorCasting(IReadOnlyList<CheckpointTensor> tensors, ScalarType? dtype)
 {
@@ -69,29 +69,17 @@ internal sealed class TensorCasting(IReadOnlyList<CheckpointTensor> tensors, Sca
 
     private static void Cast(ReadOnlySpan<byte> source, TensorElementType from, Span<byte> output, TensorElementType to, long[] shape)
     {
-        switch (from, to)
+        if (ElementCasts.Supports(from, to))
         {
-            case (TensorElementType.Float32, TensorElementType.Float16):
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(MemoryMarshal.Cast<byte, float>(source), MemoryMarshal.Cast<byte, Half>(output));
-                break;
-            case (TensorElementType.Float16, TensorElementType.Float32):
-                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(source), MemoryMarshal.Cast<byte, float>(output));
-                break;
-            case (TensorElementType.Float32, TensorElementType.BFloat16):
-                BFloat16.FromSingle(MemoryMarshal.Cast<byte, uint>(source), MemoryMarshal.Cast<byte, ushort>(output));
-                break;
-            case (TensorElementType.BFloat16, TensorElementType.Float32):
-                BFloat16.ToSingle(MemoryMarshal.Cast<byte, ushort>(source), MemoryMarshal.Cast<byte, uint>(output));
-                break;
-            default:
-                using (NewDisposeScope())
-                {
-                    var original = empty(shape, TorchDtypes.ToScalarType(from));
-                    original.bytes = source.ToArray(); // rare casts only (float64, fp16 ↔ bf16)
-                    original.to_type(TorchDtypes.ToScalarType(to)).bytes.CopyTo(output);
-                }
+            ElementCasts.Cast(source, from, output, to);
+            return;
+        }
 
-                break;
+        using (NewDisposeScope())
+        {
+            var original = empty(shape, TorchDtypes.ToScalarType(from));
+            original.bytes = source.ToArray(); // rare casts only (float64)
+            original.to_type(TorchDtypes.ToScalarType(to)).bytes.CopyTo(output);
         }
     }
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
 
 namespace Inference.Benchmarking;
 
@@ -20,33 +17,21 @@ internal static class SoakBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var (requests, clients, maxTokens, modelPath) = Parse(args);
-        var port = FreePort();
-        using var service = StartService(port, modelPath);
-        try
+        using var service = ServiceProcess.Start(modelPath is null ? new Dictionary<string, string>() : new() { ["MODEL_PATH"] = modelPath });
+        await service.WaitUntilReadyAsync();
+        Console.Out.WriteLine($"service pid {service.Id} ready ({modelPath ?? "embedded tiny GPT-J"}), RSS {service.RssMiB:0} MiB");
+        var failures = 0;
+        foreach (var concurrency in new[] { 1, clients })
         {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
-            await WaitUntilReadyAsync(client, service);
-            Console.Out.WriteLine($"service pid {service.Id} ready on :{port} ({modelPath ?? "embedded tiny GPT-J"}), RSS {RssMiB(service):0} MiB");
-            var failures = 0;
-            foreach (var concurrency in new[] { 1, clients })
-            {
-                failures += await PhaseAsync(client, service, requests, concurrency, maxTokens);
-            }
+            failures += await PhaseAsync(service, requests, concurrency, maxTokens);
+        }
 
-            Console.Out.WriteLine(failures == 0 && !service.HasExited ? "PASS: no errors, service alive" : $"FAIL: {failures} failed requests{(service.HasExited ? $", service exited with {service.ExitCode}" : "")}");
-            return failures == 0 && !service.HasExited ? 0 : 1;
-        }
-        finally
-        {
-            if (!service.HasExited)
-            {
-                service.Kill(entireProcessTree: true);
-            }
-        }
+        Console.Out.WriteLine(failures == 0 && !service.HasExited ? "PASS: no errors, service alive" : $"FAIL: {failures} failed requests{(service.HasExited ? $", service exited with {service.ExitCode}" : "")}");
+        return failures == 0 && !service.HasExited ? 0 : 1;
     }
 
     /// <summary>Sends <paramref name="requests"/> completions from <paramref name="concurrency"/> clients; returns the failures.</summary>
-    private static async Task<int> PhaseAsync(HttpClient client, Process service, int requests, int concurrency, int maxTokens)
+    private static async Task<int> PhaseAsync(ServiceProcess service, int requests, int concurrency, int maxTokens)
     {
         Console.Out.WriteLine($"{requests} requests from {concurrency} client(s), max_tokens {maxTokens}, temperature 0");
         var (sent, ok, failed) = (0, 0, 0);
@@ -65,7 +50,7 @@ internal static class SoakBenchmark
         {
             while (Interlocked.Increment(ref sent) <= requests && !service.HasExited)
             {
-                var outcome = await CompleteAsync(client, maxTokens);
+                var outcome = await CompleteAsync(service.Client, maxTokens);
                 if (outcome is null)
                 {
                     Interlocked.Increment(ref ok);
@@ -102,82 +87,9 @@ internal static class SoakBenchmark
         }
     }
 
-    private static void Report(Stopwatch clock, int ok, int failed, Process service) =>
+    private static void Report(Stopwatch clock, int ok, int failed, ServiceProcess service) =>
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {clock.Elapsed.TotalSeconds,7:0}s  {ok,6} ok  {failed,4} failed  {ok / Math.Max(clock.Elapsed.TotalSeconds, 1e-9),6:0.0} req/s  RSS {RssMiB(service),6:0} MiB{(service.HasExited ? $"  SERVICE EXITED ({service.ExitCode})" : "")}"));
-
-    private static Process StartService(int port, string? modelPath)
-    {
-        // Run this same program again as the service: the apphost directly, or `dotnet Inference.dll`.
-        var self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(SoakBenchmark).Assembly.Location);
-        }
-
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
-        if (modelPath is not null)
-        {
-            start.Environment["MODEL_PATH"] = modelPath;
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { }; // the service's own log: drained, not shown
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[service] {e.Data}"); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitUntilReadyAsync(HttpClient client, Process service)
-    {
-        while (!service.HasExited)
-        {
-            try
-            {
-                var phase = (await client.GetFromJsonAsync<JsonElement>("/status")).GetProperty("phase").GetString();
-                if (phase == "ready")
-                {
-                    return;
-                }
-
-                if (phase == "failed")
-                {
-                    throw new InvalidOperationException("The service failed to load its model.");
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new InvalidOperationException($"The service exited with {service.ExitCode} before it was ready.");
-    }
-
-    private static double RssMiB(Process service)
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{service.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-        }
-        catch (IOException)
-        {
-            return double.NaN; // exited
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+            $"  {clock.Elapsed.TotalSeconds,7:0}s  {ok,6} ok  {failed,4} failed  {ok / Math.Max(clock.Elapsed.TotalSeconds, 1e-9),6:0.0} req/s  RSS {service.RssMiB,6:0} MiB{(service.HasExited ? $"  SERVICE EXITED ({service.ExitCode})" : "")}"));
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
 

@@ -11,7 +11,10 @@ public enum LoadPhase
     Failed,
 }
 
-/// <summary>A snapshot of the load: phase, bytes read of the total, rate, timing, error.</summary>
+/// <summary>
+/// A snapshot of the load: phase, bytes read of the total, rate, timing, error, and each finished stage on its own
+/// (runtime, tokenizer, construction, read, cast, warm-up), so the read rate is the read's alone.
+/// </summary>
 public sealed record LoadStatus(
     LoadPhase Phase,
     long BytesRead,
@@ -20,4 +23,16 @@ public sealed record LoadStatus(
     DateTimeOffset StartedAt,
     TimeSpan Elapsed,
     string? Location,
-    string? Error);
+    string? Error)
+{
+    /// <summary>The stage under way while loading.</summary>
+    public Models.LoadStage? Stage { get; init; }
+
+    public IReadOnlyList<StageStatus> Stages { get; init; } = [];
+}
+
+/// <summary>One finished stage of the load, as <c>/status</c> reports it.</summary>
+public sealed record StageStatus(Models.LoadStage Stage, double Seconds, long Bytes, double BytesPerSecond)
+{
+    public static StageStatus From(Models.StageTiming timing) => new(timing.Stage, timing.Elapsed.TotalSeconds, timing.Bytes, timing.Bytes > 0 ? timing.BytesPerSecond : 0);
+}

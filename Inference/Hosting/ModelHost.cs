@@ -20,13 +20,19 @@ public sealed partial class ModelHost(
     private readonly Stopwatch _clock = new();
     private DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private volatile LoadStatus _status = new(LoadPhase.Starting, 0, 0, 0, DateTimeOffset.UtcNow, TimeSpan.Zero, null, null);
+    private readonly LoadTimeline _timeline = new();
     private TextGenerator? _generator;
 
     public string ModelName => options.ModelName;
 
     public bool IsReady => _status.Phase == LoadPhase.Ready;
 
-    public LoadStatus Status => _status with { Elapsed = _status.Phase is LoadPhase.Ready or LoadPhase.Failed ? _status.Elapsed : _clock.Elapsed };
+    public LoadStatus Status => _status with
+    {
+        Elapsed = _status.Phase is LoadPhase.Ready or LoadPhase.Failed ? _status.Elapsed : _clock.Elapsed,
+        Stage = _status.Phase is LoadPhase.Ready or LoadPhase.Failed ? null : _timeline.Current,
+        Stages = [.. _timeline.Completed.Select(StageStatus.From)],
+    };
 
     /// <summary>The loaded model's generator; throws unless ready (callers check <see cref="IsReady"/> first).</summary>
     public TextGenerator Generator => _generator ?? throw new InvalidOperationException($"Model {options.ModelName} is not ready.");
@@ -71,20 +77,22 @@ public sealed partial class ModelHost(
             activity?.SetTag("model.location", location);
             SetPhase(LoadPhase.Opening, location);
             var progress = new Progress(this, location);
-            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(options, location), progress, stoppingToken);
-            var (bytes, seconds) = (_status.TotalBytes, _clock.Elapsed.TotalSeconds);
-            var rate = bytes / Math.Max(seconds, 1e-9);
-            metrics.LoadBytes.Add(bytes);
-            metrics.LoadDuration.Record(seconds, new KeyValuePair<string, object?>("phase", "read"));
-            metrics.LoadRate.Record(rate);
-            LogDeserialized(bytes, seconds, rate / 1e6, location);
-            activity?.SetTag("load.bytes", bytes);
+            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(options, location, _timeline), progress, stoppingToken);
+            var read = _timeline[LoadStage.Read]!.Value;
+            metrics.LoadBytes.Add(read.Bytes);
+            metrics.LoadRate.Record(read.BytesPerSecond);
+            LogDeserialized(read.Bytes, read.Elapsed.TotalSeconds, read.BytesPerSecond / 1e6, location); // the seed's line: the read itself
+            activity?.SetTag("load.bytes", read.Bytes);
             activity?.AddEvent(new ActivityEvent("weights.loaded"));
 
             SetPhase(LoadPhase.WarmingUp, location);
-            var warmUp = Stopwatch.StartNew();
-            generator.Generate(["Hello"], new GenerationOptions { MaxNewTokens = 1 }, stoppingToken);
-            metrics.LoadDuration.Record(warmUp.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("phase", "warm_up"));
+            _timeline.Measure(LoadStage.WarmUp, () => generator.Generate(["Hello"], new GenerationOptions { MaxNewTokens = 1 }, stoppingToken));
+            foreach (var stage in _timeline.Completed)
+            {
+                metrics.LoadDuration.Record(stage.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("phase", StageName(stage.Stage)));
+            }
+
+            LogStages(_timeline);
             _generator = generator;
             _clock.Stop();
             _status = _status with { Phase = LoadPhase.Ready, Elapsed = _clock.Elapsed };
@@ -132,9 +140,13 @@ public sealed partial class ModelHost(
         base.Dispose();
     }
 
-    private static ModelLoadOptions LoadOptionsFor(InferenceOptions options, string tensorsLocation) => new()
+    /// <summary>The metric's phase label: the stage in snake case, as <c>/status</c> spells it.</summary>
+    private static string StageName(LoadStage stage) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(stage.ToString());
+
+    private static ModelLoadOptions LoadOptionsFor(InferenceOptions options, string tensorsLocation, LoadTimeline timeline) => new()
     {
         TensorsLocation = tensorsLocation,
+        Timeline = timeline,
         Device = new Device(options.Device),
         Dtype = options.Dtype.ToUpperInvariant() switch
         {
@@ -150,6 +162,9 @@ public sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deserialized {Bytes} bytes in {Seconds:0.00} s, {MegabytesPerSecond:0.0} MB/s using Tensorizer from {Location}")]
     private partial void LogDeserialized(long bytes, double seconds, double megabytesPerSecond, string location);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Load stages: {Stages}")]
+    private partial void LogStages(LoadTimeline stages);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} is ready after {Seconds:0.00} s")]
     private partial void LogReady(string model, double seconds);

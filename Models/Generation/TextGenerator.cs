@@ -107,16 +107,15 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 var cancellations = sequenceCancellation is null ? null : sequences.Select(s => sequenceCancellation[s.Index]).ToArray();
                 Run([.. sequences.Select(s => s.State)], onToken is null ? null : (b, token) => onToken(sequences[b].Index, token), cancellations, cancellationToken);
+                foreach (var (index, state) in sequences)
+                {
+                    results[index] = state.Result(); // inside the gate: once Dispose gets it, this batch is over
+                }
             }
             finally
             {
                 _gate.Release();
             }
-        }
-
-        foreach (var (index, state) in sequences)
-        {
-            results[index] = state.Result();
         }
 
         return results!;

@@ -26,10 +26,12 @@ internal sealed class BpeMerges
             var merge = merges[rank];
             var space = merge.IndexOf(' ', StringComparison.Ordinal);
             var (left, right) = (merge[..space], merge[(space + 1)..]);
-            if (!vocabulary.TryGetValue(left, out var leftId) || !vocabulary.TryGetValue(right, out var rightId)
-                || !vocabulary.TryGetValue(left + right, out var merged))
+            // A merge outside the vocabulary means the two files do not belong together; Hugging Face refuses it too.
+            var (hasLeft, hasRight, hasMerged) = (vocabulary.TryGetValue(left, out var leftId), vocabulary.TryGetValue(right, out var rightId), vocabulary.TryGetValue(left + right, out var merged));
+            if (!(hasLeft && hasRight && hasMerged))
             {
-                throw new InvalidDataException($"{source}: the merge '{merge}' uses a token that is not in the vocabulary.");
+                var missing = !hasLeft ? left : !hasRight ? right : left + right;
+                throw new InvalidDataException($"{source}: the merge '{merge}' uses '{missing}', which is not in the vocabulary.");
             }
 
             if (!table.TryAdd(Key(leftId, rightId), (rank, merged)))

@@ -119,29 +119,10 @@ public sealed partial class ModelTokenizer
             specialTokens.TryAdd(EndOfTextToken, vocabEndOfText);
         }
 
-        CheckMerges(files);
         var source = files.VocabSource == files.MergesSource ? files.VocabSource : $"{files.VocabSource} + {files.MergesSource}";
         var merges = BpeMerges.Create(files.Merges, files.Vocabulary, source);
         var endOfText = specialTokens.TryGetValue(EndOfTextToken, out var id) ? id : ReadConfigEndOfText(modelFolder);
         return new ModelTokenizer(files, specialTokens, merges, BuildTokenBytes(files.Vocabulary, specialTokens, files.VocabSource), endOfText);
-    }
-
-    // A merge outside the vocabulary means the two files do not belong together; Hugging Face refuses it too.
-    private static void CheckMerges(TokenizerFiles files)
-    {
-        foreach (var merge in files.Merges)
-        {
-            var space = merge.IndexOf(' ', StringComparison.Ordinal);
-            var (left, right) = (merge[..space], merge[(space + 1)..]);
-            var missing = !files.Vocabulary.ContainsKey(left) ? left
-                : !files.Vocabulary.ContainsKey(right) ? right
-                : !files.Vocabulary.ContainsKey(left + right) ? left + right
-                : null;
-            if (missing is not null)
-            {
-                throw new InvalidDataException($"{files.MergesSource}: the merge '{merge}' uses '{missing}', which is not in the vocabulary ({files.VocabSource}).");
-            }
-        }
     }
 
     private static byte[]?[] BuildTokenBytes(Dictionary<string, int> vocabulary, Dictionary<string, int> specialTokens, string source)

@@ -26,7 +26,7 @@ public class ModuleLoadTests
 
         var restored = ModuleConstruction.WithoutInit(() => new Block());
         var pointerBefore = restored.fc.weight!.storage<float>().data_ptr();
-        var missing = await file.LoadIntoAsync(restored, new TorchLoadOptions { Load = new LoadOptions { VerifyHashes = true } });
+        var missing = (await file.LoadIntoAsync(restored, new TorchLoadOptions { Load = new LoadOptions { VerifyHashes = true } })).Missing;
         restored.eval();
 
         Assert.Empty(missing);
@@ -57,10 +57,52 @@ public class ModuleLoadTests
 
         await using var file = await TensorFile.OpenAsync(dir.File("half.tensors"));
         var target = ModuleConstruction.WithoutInit(() => new Block());
-        await file.LoadIntoAsync(target);
+        var pointerBefore = target.fc.weight!.storage<float>().data_ptr();
+        var result = await file.LoadIntoAsync(target, new TorchLoadOptions { Load = new LoadOptions { ChunkSize = 4096, VerifyHashes = true } });
 
+        // Every tensor cast chunk by chunk into the module's own memory while read: no copy beside, none after.
+        Assert.Equal((0, 5, 0), (result.FilledInPlace, result.CastWhileReading, result.CopiedAfterwards));
+        Assert.Equal(pointerBefore, target.fc.weight!.storage<float>().data_ptr());
         Assert.Equal(ScalarType.Float32, target.fc.weight!.dtype);
-        Assert.True(target.fc.weight.allclose(half["fc.weight"].to_type(ScalarType.Float32)));
+        var state = target.state_dict();
+        foreach (var (name, stored) in half)
+        {
+            Assert.Equal(stored.to_type(ScalarType.Float32).bytes.ToArray(), state[name].bytes.ToArray()); // bit for bit as libtorch casts
+        }
+    }
+
+    [Fact]
+    public async Task A_module_of_the_stored_dtype_is_filled_in_place_without_staging()
+    {
+        using var dir = new TempDirectory();
+        await TorchTensorWriter.WriteModuleAsync(new Block(), dir.File("block.tensors"));
+        await using var file = await TensorFile.OpenAsync(dir.File("block.tensors"));
+
+        var result = await file.LoadIntoAsync(ModuleConstruction.WithoutInit(() => new Block()));
+
+        Assert.Equal((5, 0, 0), (result.FilledInPlace, result.CastWhileReading, result.CopiedAfterwards));
+    }
+
+    [Theory]
+    [InlineData(ScalarType.BFloat16, ScalarType.Float32)]
+    [InlineData(ScalarType.Float32, ScalarType.Float16)]
+    [InlineData(ScalarType.Float16, ScalarType.BFloat16)]
+    [InlineData(ScalarType.BFloat16, ScalarType.Float16)]
+    public async Task Loading_new_tensors_in_another_dtype_casts_while_reading_as_libtorch_does(ScalarType stored, ScalarType wanted)
+    {
+        using var dir = new TempDirectory();
+        manual_seed(5);
+        // Values across the range, with the ones rounding cares about: ties, subnormals, overflow, infinities, NaN.
+        using var values = cat([randn(20_000).mul(tensor(1000f)), tensor(new[] { 0f, -0f, 65504f, 65520f, 1e-8f, 3.4e38f, float.PositiveInfinity, float.NegativeInfinity, float.NaN })]).to_type(stored);
+        await TorchTensorWriter.WriteStateDictAsync(new Dictionary<string, Tensor> { ["values"] = values }, dir.File("values.tensors"));
+        await using var file = await TensorFile.OpenAsync(dir.File("values.tensors"));
+
+        var loaded = await file.LoadTensorsAsync(new TorchLoadOptions { Dtype = wanted, Load = new LoadOptions { ChunkSize = 4096, Readers = 3 } });
+
+        using var expected = values.to_type(wanted);
+        Assert.Equal(wanted, loaded["values"].dtype);
+        Assert.Equal(expected.bytes.ToArray(), loaded["values"].bytes.ToArray());
+        loaded["values"].Dispose();
     }
 
     [Fact]
@@ -70,7 +112,7 @@ public class ModuleLoadTests
         await TorchTensorWriter.WriteStateDictAsync(new Dictionary<string, Tensor> { ["fc.weight"] = zeros(16, 8) }, dir.File("part.tensors"));
         await using (var file = await TensorFile.OpenAsync(dir.File("part.tensors")))
         {
-            var missing = await file.LoadIntoAsync(new Block());
+            var missing = (await file.LoadIntoAsync(new Block())).Missing;
             Assert.Equal(["fc.bias", "norm.bias", "norm.weight", "scale"], missing.Order());
         }
 

@@ -1,4 +1,4 @@
-namespace Checkpoints.Conversion;
+namespace Tensorizer.Casting;
 
 /// <summary>bfloat16 is the top half of a float32: PyTorch's casts, bit for bit (round to nearest even; NaN stays a quiet NaN).</summary>
 internal static class BFloat16
