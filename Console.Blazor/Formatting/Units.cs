@@ -24,6 +24,9 @@ public static class Units
 
     public static string Rate(double bytesPerSecond) => string.Create(CultureInfo.InvariantCulture, $"{bytesPerSecond / 1e6:0.0} MB/s");
 
+    /// <summary>A short span to the millisecond ("0.447 s"), for a load's stages.</summary>
+    public static string Seconds(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{seconds:0.000} s");
+
     public static string Duration(TimeSpan? duration) => duration switch
     {
         null => "—",

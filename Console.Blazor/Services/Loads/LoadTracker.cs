@@ -28,7 +28,7 @@ public static class LoadTracker
         var history = current.History;
         if (!status.IsLoading && !history.Any(r => r.StartedAt == status.StartedAt))
         {
-            var record = new LoadRecord(status.StartedAt, status.Phase, status.Elapsed, status.TotalBytes, status.BytesPerSecond, status.Location, status.Error);
+            var record = new LoadRecord(status.StartedAt, status.Phase, status.Elapsed, status.TotalBytes, status.ReadRate, status.Location, status.Error);
             history = [record, .. history.Take(MaxHistory - 1)];
         }
 

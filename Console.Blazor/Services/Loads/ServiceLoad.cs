@@ -5,7 +5,7 @@ namespace AdminConsole.Services.Loads;
 /// <summary>A point of a load's chart: seconds since the load started, bytes read, and the rate then.</summary>
 public readonly record struct LoadPoint(double Seconds, long BytesRead, double BytesPerSecond);
 
-/// <summary>A finished load (ready or failed), kept for the history table.</summary>
+/// <summary>A finished load (ready or failed), kept for the history table; its rate is the read's (<see cref="ServiceStatus.ReadRate"/>).</summary>
 public sealed record LoadRecord(
     DateTimeOffset StartedAt, LoadPhase Outcome, TimeSpan Duration, long Bytes, double BytesPerSecond, string? Location, string? Error);
 

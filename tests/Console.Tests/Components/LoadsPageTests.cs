@@ -1,4 +1,5 @@
 using AdminConsole.Components.Pages;
+using AdminConsole.Components.Telemetry;
 using AdminConsole.Services.Inference;
 using AdminConsole.Services.Loads;
 using AdminConsole.Tests.Fakes;
@@ -46,6 +47,54 @@ public sealed class LoadsPageTests
 
         Assert.Equal("unreachable", page.Find("[data-testid=load-card]").GetAttribute("data-phase"));
         Assert.Contains("Connection refused", page.Find("[data-testid=load-error]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_loaded_service_lists_each_stage_and_headlines_the_reads_own_rate()
+    {
+        await using var context = BunitSetup.Create();
+        var ready = Status(LoadPhase.Ready, 1 << 30, 4) with
+        {
+            Stages =
+            [
+                new(LoadStage.Runtime, 0.91, 0, 0),
+                new(LoadStage.Tokenizer, 0.3, 0, 0),
+                new(LoadStage.Construction, 0.12, 0, 0),
+                new(LoadStage.Read, 0.447, 1 << 30, 2.4e9),
+                new(LoadStage.WarmUp, 1.2, 0, 0),
+            ],
+        };
+        var load = LoadTracker.Observe(Loading(LoadPhase.Reading, 256 << 20, 2), ready, Start.AddSeconds(4), TimeSpan.FromMilliseconds(3));
+
+        var card = context.Render<LoadCard>(p => p.Add(c => c.Load, load));
+
+        var rows = card.FindAll("[data-testid=load-stage-row]");
+        Assert.Equal(["runtime", "tokenizer", "construction", "read", "warm up"], rows.Select(r => r.GetAttribute("data-stage")));
+        var read = rows[3].TextContent;
+        Assert.Contains("0.447 s", read, StringComparison.Ordinal);
+        Assert.Contains("1.0 GiB", read, StringComparison.Ordinal);
+        Assert.Contains("2400.0 MB/s", read, StringComparison.Ordinal);
+        Assert.Contains("—", rows[0].TextContent, StringComparison.Ordinal);
+        Assert.Equal("2400.0 MB/s", card.Find("[data-testid=load-rate]").TextContent);
+        Assert.Empty(card.FindAll("[data-testid=load-stage]"));
+        Assert.Equal(2.4e9, Assert.Single(load.History).BytesPerSecond);
+    }
+
+    [Fact]
+    public async Task A_load_in_progress_names_its_stage_beside_the_phase_and_an_older_service_shows_no_stages()
+    {
+        await using var context = BunitSetup.Create();
+        var reading = Loading(LoadPhase.Reading, 256 << 20, 2);
+        var staged = reading with { Status = reading.Status! with { Stage = LoadStage.Read, Stages = [new(LoadStage.Runtime, 0.91, 0, 0)] } };
+
+        var card = context.Render<LoadCard>(p => p.Add(c => c.Load, staged));
+        var older = context.Render<LoadCard>(p => p.Add(c => c.Load, reading));
+
+        Assert.Equal("read", card.Find("[data-testid=load-stage]").TextContent.Trim());
+        Assert.Single(card.FindAll("[data-testid=load-stage-row]"));
+        Assert.Empty(older.FindAll("[data-testid=load-stage]"));
+        Assert.Empty(older.FindAll("[data-testid=load-stages]"));
+        Assert.Equal("134.2 MB/s", older.Find("[data-testid=load-rate]").TextContent);
     }
 
     private static ServiceLoad Loading(LoadPhase phase, long bytes, double seconds)
