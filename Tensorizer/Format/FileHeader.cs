@@ -11,7 +11,7 @@ public sealed record FileHeader(int Version, ulong FeatureFlags, ulong TensorDat
 {
     public const int Size = 73;
     public const int MinVersion = 1;
-    public const int MaxVersion = 4;
+    public const int MaxVersion = 5;
 
     /// <summary>Format version that introduced opaque (non-numpy) dtypes.</summary>
     public const int OpaqueDtypeVersion = 2;
@@ -21,6 +21,12 @@ public sealed record FileHeader(int Version, ulong FeatureFlags, ulong TensorDat
 
     /// <summary>Format version that introduced feature flags and meta tensors.</summary>
     public const int MetaTensorVersion = 4;
+
+    /// <summary>
+    /// Format version (tensorizer 2.12) whose index entries each start with a u32 entry version: 1 as before, or
+    /// <see cref="TensorEntry.LongDimensionsVersion"/> for a tensor whose dims are u64 in both its entry and header.
+    /// </summary>
+    public const int VersionedEntriesVersion = 5;
 
     /// <summary>The metadata block size every tensorizer writer uses.</summary>
     public const int DefaultMetadataSize = 256 * 1024;

@@ -10,6 +10,12 @@ public sealed record TensorEntry(
     long DataOffset,
     long DataLength)
 {
+    /// <summary>The entry version (v5 files) that marks u64 dimensions; any other entry has u32 ones.</summary>
+    public const uint LongDimensionsVersion = 5;
+
+    /// <summary>Dims are stored as u64 in the index entry and the tensor header (a v5 entry of version 5).</summary>
+    public bool LongDimensions { get; init; }
+
     public long ElementCount => Shape.Aggregate(1L, (product, dim) => product * dim);
 
     /// <summary>Bytes the tensor occupies once loaded (meta tensors are stored empty but load as zeros).</summary>

@@ -15,7 +15,7 @@ public sealed record StoredHash(HashType Type, ReadOnlyMemory<byte> Value, int V
 
 /// <summary>
 /// The header in front of each tensor's data: <c>&lt;QHBH</c> size, module index, kind, name length; name; dtype;
-/// dims; <c>&lt;HB</c> hash section length and count; hashes; <c>&lt;q</c> data length.
+/// dims (u32, or u64 for a v5 long-dimension entry); <c>&lt;HB</c> hash section length and count; hashes; <c>&lt;q</c> data length.
 /// </summary>
 public sealed record TensorHeader(
     ushort ModuleIndex,
@@ -42,7 +42,7 @@ public sealed record TensorHeader(
         var kind = TensorIndex.ReadKind(reader.ReadByte());
         var name = TensorName.Decode(reader.ReadBytes(reader.ReadUInt16()), kind);
         var dtype = TensorDtype.Parse(reader.ReadAscii(reader.ReadByte(), "dtype"));
-        var shape = TensorIndex.ReadShape(ref reader, reader.ReadByte());
+        var shape = TensorIndex.ReadShape(ref reader, reader.ReadByte(), entry.LongDimensions);
         var hashes = ReadHashes(ref reader, context);
 
         // The data length is the last 8 bytes; anything between the hashes and it would be crypt info.

@@ -72,15 +72,16 @@ public sealed class TensorIndex : IReadOnlyList<TensorEntry>
 
     private static TensorEntry ReadEntry(ref SpanReader reader, int version, long dataStart, long fileLength)
     {
+        var longDimensions = version >= FileHeader.VersionedEntriesVersion && ReadEntryVersion(reader.ReadUInt32());
         var nameBytes = reader.ReadBytes(reader.ReadUInt16());
         var kind = ReadKind(reader.ReadByte());
         var name = TensorName.Decode(nameBytes, kind);
         var dtype = TensorDtype.Parse(reader.ReadAscii(reader.ReadByte(), $"the dtype of '{name}'"));
-        var shape = ReadShape(ref reader, reader.ReadByte());
+        var shape = ReadShape(ref reader, reader.ReadByte(), longDimensions);
         var headerOffset = ReadOffset(reader.ReadUInt64(), fileLength, name, "header offset");
         var dataOffset = ReadOffset(reader.ReadUInt64(), fileLength, name, "data offset");
         var dataLength = ReadOffset(reader.ReadUInt64(), fileLength, name, "data length");
-        var entry = new TensorEntry(name, kind, dtype, shape, headerOffset, dataOffset, dataLength);
+        var entry = new TensorEntry(name, kind, dtype, shape, headerOffset, dataOffset, dataLength) { LongDimensions = longDimensions };
         Validate(entry, version, dataStart, fileLength);
         return entry;
     }
@@ -89,16 +90,30 @@ public sealed class TensorIndex : IReadOnlyList<TensorEntry>
         ? (TensorKind)value
         : throw new TensorizerFormatException($"Unknown tensor type {value}; expected 0 (param), 1 (buffer) or 2 (state_dict).");
 
-    internal static long[] ReadShape(ref SpanReader reader, int ndim)
+    /// <summary>Upstream accepts entry versions 1 and 5 only; true for 5 (u64 dims).</summary>
+    private static bool ReadEntryVersion(uint entryVersion) => entryVersion switch
+    {
+        1 => false,
+        TensorEntry.LongDimensionsVersion => true,
+        _ => throw new TensorizerUnsupportedException(
+            $"Unsupported index entry version {entryVersion}; version 5 files use entry versions 1 and {TensorEntry.LongDimensionsVersion}."),
+    };
+
+    internal static long[] ReadShape(ref SpanReader reader, int ndim, bool longDimensions)
     {
         var shape = new long[ndim];
         for (var d = 0; d < ndim; d++)
         {
-            shape[d] = reader.ReadUInt32();
+            shape[d] = longDimensions ? ReadLongDimension(ref reader) : reader.ReadUInt32();
         }
 
         return shape;
     }
+
+    /// <summary>A u64 dim above <see cref="long.MaxValue"/> could never be loaded; refusing it keeps shapes signed.</summary>
+    private static long ReadLongDimension(ref SpanReader reader) => reader.ReadUInt64() is var dim && dim <= long.MaxValue
+        ? (long)dim
+        : throw new TensorizerFormatException($"Dimension {dim} is too large to load.");
 
     private static long ReadOffset(ulong value, long fileLength, TensorName name, string what) => value <= (ulong)fileLength
         ? (long)value

@@ -13,10 +13,14 @@ public class FuzzTests
     [InlineData(1, 1)]
     [InlineData(2, 2)]
     [InlineData(3, 4)]
+    [InlineData(4, 5)]
     public async Task Mutated_headers_load_or_fail_with_a_typed_error(int seed, uint version)
     {
-        var original = new RawFileBuilder { Version = version, MetadataSize = 160 }
-            .Add("transformer.wte.weight", "<f2", [4, 3], TestFiles.Bytes(24))
+        // Version 5 entries carry a u32 entry version, and the long one u64 dims: a little more index.
+        var builder = new RawFileBuilder { Version = version, MetadataSize = version >= 5 ? 184 : 160 };
+        var original = (version >= 5
+                ? builder.AddLong("transformer.wte.weight", "<f2", [4, 3], TestFiles.Bytes(24))
+                : builder.Add("transformer.wte.weight", "<f2", [4, 3], TestFiles.Bytes(24)))
             .Add(version >= 2 ? "ln.bias" : "ln.b", version >= 2 ? "<V2\0torch.bfloat16" : "<f4", [3], TestFiles.Bytes(version >= 2 ? 6 : 12))
             .Add("s", "<i8", [], TestFiles.Bytes(8), kind: 2)
             .Build();

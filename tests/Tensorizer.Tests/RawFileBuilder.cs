@@ -24,12 +24,22 @@ internal sealed class RawFileBuilder
 
     public int MetadataSize { get; set; } = 256 * 1024;
 
+    /// <summary>Version 5 files prefix every index entry with a u32 entry version (1, or 5 for u64 dims); this overrides it.</summary>
+    public uint? EntryVersionOverride { get; set; }
+
     public RawFileBuilder Add(string name, string dtype, uint[] shape, byte[] data, byte kind = 0, ushort moduleIndex = 0) =>
         Add(Encoding.UTF8.GetBytes(name), dtype, shape, data, kind, moduleIndex);
 
     public RawFileBuilder Add(byte[] name, string dtype, uint[] shape, byte[] data, byte kind = 0, ushort moduleIndex = 0)
     {
-        _tensors.Add(new RawTensor(name, Encoding.ASCII.GetBytes(dtype), shape, data, kind, moduleIndex));
+        _tensors.Add(new RawTensor(name, Encoding.ASCII.GetBytes(dtype), [.. shape.Select(d => (ulong)d)], false, data, kind, moduleIndex));
+        return this;
+    }
+
+    /// <summary>A version 5 "long" tensor: entry version 5, dims as u64 in its index entry and its header.</summary>
+    public RawFileBuilder AddLong(string name, string dtype, ulong[] shape, byte[] data)
+    {
+        _tensors.Add(new RawTensor(Encoding.UTF8.GetBytes(name), Encoding.ASCII.GetBytes(dtype), shape, true, data, 0, 0));
         return this;
     }
 
@@ -44,16 +54,18 @@ internal sealed class RawFileBuilder
             var headerOffset = position;
             var dataOffset = position + header.Length;
             var entry = new BinaryWriter(index);
+            if (Version >= 5)
+            {
+                entry.Write(EntryVersionOverride ?? (t.Long ? 5u : 1u));
+            }
+
             entry.Write((ushort)t.Name.Length);
             entry.Write(t.Name);
             entry.Write(t.Kind);
             entry.Write((byte)t.Dtype.Length);
             entry.Write(t.Dtype);
             entry.Write((byte)t.Shape.Length);
-            foreach (var d in t.Shape)
-            {
-                entry.Write(d);
-            }
+            WriteShape(entry, t);
 
             entry.Write((ulong)headerOffset);
             entry.Write((ulong)dataOffset);
@@ -82,7 +94,7 @@ internal sealed class RawFileBuilder
     /// <summary>&lt;QHBH name B dtype B dims HB (BBI) (BB32s) q, hashed with the values zeroed.</summary>
     private static byte[] Header(RawTensor t)
     {
-        var size = 8 + 2 + 1 + 2 + t.Name.Length + 1 + t.Dtype.Length + 1 + (4 * t.Shape.Length) + 2 + 41 + 8;
+        var size = 8 + 2 + 1 + 2 + t.Name.Length + 1 + t.Dtype.Length + 1 + ((t.Long ? 8 : 4) * t.Shape.Length) + 2 + 41 + 8;
         var h = new BinaryWriter(new MemoryStream());
         h.Write((ulong)size);
         h.Write(t.ModuleIndex);
@@ -92,10 +104,7 @@ internal sealed class RawFileBuilder
         h.Write((byte)t.Dtype.Length);
         h.Write(t.Dtype);
         h.Write((byte)t.Shape.Length);
-        foreach (var d in t.Shape)
-        {
-            h.Write(d);
-        }
+        WriteShape(h, t);
 
         h.Write((ushort)41);
         h.Write((byte)2);
@@ -116,5 +125,20 @@ internal sealed class RawFileBuilder
         return bytes;
     }
 
-    private sealed record RawTensor(byte[] Name, byte[] Dtype, uint[] Shape, byte[] Data, byte Kind, ushort ModuleIndex);
+    private static void WriteShape(BinaryWriter w, RawTensor t)
+    {
+        foreach (var d in t.Shape)
+        {
+            if (t.Long)
+            {
+                w.Write(d);
+            }
+            else
+            {
+                w.Write((uint)d);
+            }
+        }
+    }
+
+    private sealed record RawTensor(byte[] Name, byte[] Dtype, ulong[] Shape, bool Long, byte[] Data, byte Kind, ushort ModuleIndex);
 }

@@ -37,7 +37,7 @@ public class RefusalTests
 
     [Theory]
     [InlineData(0u)]
-    [InlineData(5u)]
+    [InlineData(6u)]
     [InlineData(uint.MaxValue)]
     public async Task Refuses_unknown_versions(uint version)
     {
