@@ -67,6 +67,7 @@ public sealed class TensorIndex : IReadOnlyList<TensorEntry>
             entries[i] = ReadEntry(ref reader, header.Version, dataStart, fileLength);
         }
 
+        TensorExtents.RequireDisjoint(entries);
         return new TensorIndex(entries);
     }
 
