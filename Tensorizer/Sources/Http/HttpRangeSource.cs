@@ -5,8 +5,8 @@ using Tensorizer.Format;
 namespace Tensorizer.Sources.Http;
 
 /// <summary>
-/// A file read with parallel HTTP Range requests over pooled connections. A 5xx, a timeout or a response cut
-/// mid-body is retried with backoff, resuming at the first byte not yet received; every response's Content-Range
+/// A file read with parallel HTTP Range requests over pooled connections. A 5xx, a 429, a timeout or a response cut
+/// mid-body is retried as <see cref="HttpRetry"/> says, resuming at the first byte not yet received; every response's Content-Range
 /// must match the request and the file's length, and its ETag the first one (the file must not change under a load).
 /// </summary>
 public sealed class HttpRangeSource : IRangeSource
@@ -42,9 +42,9 @@ public sealed class HttpRangeSource : IRangeSource
                 received += got > 0 ? got : throw new IOException($"{Location}: the response ended before any byte of the range.");
                 failures = 0;
             }
-            catch (Exception e) when (IsTransient(e, cancellationToken) && ++failures < _connection.Options.MaxAttempts)
+            catch (Exception e) when (HttpRetry.IsTransient(e, cancellationToken) && ++failures < _connection.Options.MaxAttempts)
             {
-                await Task.Delay(_connection.Options.RetryDelay * (1 << (failures - 1)), cancellationToken).ConfigureAwait(false);
+                await HttpRetry.DelayAsync(e, failures, _connection.Options, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -56,11 +56,7 @@ public sealed class HttpRangeSource : IRangeSource
         timeout.CancelAfter(_connection.Options.RequestTimeout);
         var last = offset + destination.Length - 1;
         using var response = await _connection.SendAsync(new RangeHeaderValue(offset, last), timeout.Token).ConfigureAwait(false);
-        if ((int)response.StatusCode >= 500)
-        {
-            throw new HttpRequestException($"{Location}: HTTP {(int)response.StatusCode}", null, response.StatusCode);
-        }
-
+        HttpRetry.ThrowIfTransient(response, Location);
         var range = response.Content.Headers.ContentRange;
         if (response.StatusCode != HttpStatusCode.PartialContent || range?.From != offset || range.To != last || range.Length != Length)
         {
@@ -88,16 +84,13 @@ public sealed class HttpRangeSource : IRangeSource
                 received += read;
             }
         }
-        catch (Exception e) when (received > 0 && IsTransient(e, cancellationToken))
+        catch (Exception e) when (received > 0 && HttpRetry.IsTransient(e, cancellationToken))
         {
             // The connection dropped or stalled mid-body: keep what arrived; the caller resumes after it.
         }
 
         return received;
     }
-
-    internal static bool IsTransient(Exception e, CancellationToken cancellationToken) =>
-        e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     public ValueTask DisposeAsync()
     {

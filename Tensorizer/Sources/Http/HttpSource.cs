@@ -8,6 +8,7 @@ namespace Tensorizer.Sources.Http;
 /// Opens a file served over HTTP(S). A server that honours Range gets parallel ranged reads
 /// (<see cref="HttpRangeSource"/>); one that ignores it (200 instead of 206) is read as one forward stream
 /// (<see cref="HttpStreamSource"/>), the body of that very first response. Redirects (presigned URLs, CDNs) are followed.
+/// The opening request retries like every later one (<see cref="HttpRetry"/>); 401, 403 and 404 fail at once.
 /// </summary>
 public static class HttpSource
 {
@@ -16,11 +17,42 @@ public static class HttpSource
         ArgumentNullException.ThrowIfNull(uri);
         options ??= HttpSourceOptions.Default;
         var client = new HttpConnection(uri, options);
+        try
+        {
+            for (var failures = 0; ;)
+            {
+                try
+                {
+                    return await OpenOnceAsync(client, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (HttpRetry.IsTransient(e, cancellationToken) && ++failures < options.MaxAttempts)
+                {
+                    await HttpRetry.DelayAsync(e, failures, options, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One probe of the first byte: its answer says the length and whether ranges work.</summary>
+    private static async Task<IRangeSource> OpenOnceAsync(HttpConnection client, CancellationToken cancellationToken)
+    {
         HttpResponseMessage? response = null;
         try
         {
-            response = await client.SendAsync(new RangeHeaderValue(0, 0), cancellationToken).ConfigureAwait(false);
-            var location = uri.GetLeftPart(UriPartial.Path);
+            // The timeout covers the response headers only: a stream source keeps reading this response's body.
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeout.CancelAfter(client.Options.RequestTimeout);
+                response = await client.SendAsync(new RangeHeaderValue(0, 0), timeout.Token).ConfigureAwait(false);
+            }
+
+            var location = client.Location;
+            HttpRetry.ThrowIfTransient(response, location);
             switch (response.StatusCode)
             {
                 case HttpStatusCode.PartialContent:
@@ -35,6 +67,11 @@ public static class HttpSource
                     return await HttpStreamSource.StartAsync(client, response, streamLength, cancellationToken).ConfigureAwait(false);
                 case HttpStatusCode.RequestedRangeNotSatisfiable:
                     throw new TensorizerFormatException($"{location} is empty.");
+                case HttpStatusCode.NotFound:
+                    throw new TensorizerException($"{location}: HTTP 404 Not Found: no file at this URL.");
+                case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
+                    throw new TensorizerException(
+                        $"{location}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}: access denied; check the token or the URL's signature.");
                 default:
                     throw new TensorizerException($"{location}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.");
             }
@@ -42,7 +79,6 @@ public static class HttpSource
         catch
         {
             response?.Dispose();
-            client.Dispose();
             throw;
         }
     }

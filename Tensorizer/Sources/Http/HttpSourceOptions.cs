@@ -9,11 +9,17 @@ public sealed record HttpSourceOptions
     /// <summary>Extra request headers.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Attempts per range before giving up (5xx, timeouts, dropped connections); each resumes where the last stopped.</summary>
+    /// <summary>
+    /// Attempts per request before giving up (5xx, 429, timeouts, dropped connections), the opening request included;
+    /// a range read resumes where the last attempt stopped.
+    /// </summary>
     public int MaxAttempts { get; init; } = 5;
 
     /// <summary>Delay before the first retry; doubles each time.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest wait between attempts, a server's Retry-After included (one asking for hours is not waited out).</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Limit for one request, headers through last byte.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(2);

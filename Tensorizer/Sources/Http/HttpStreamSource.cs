@@ -52,10 +52,10 @@ public sealed class HttpStreamSource : IRangeSource
                     await ReadAtAsync(offset, destination, cancellationToken).ConfigureAwait(false);
                     return;
                 }
-                catch (Exception e) when (HttpRangeSource.IsTransient(e, cancellationToken) && failures + 1 < _connection.Options.MaxAttempts)
+                catch (Exception e) when (HttpRetry.IsTransient(e, cancellationToken) && failures + 1 < _connection.Options.MaxAttempts)
                 {
                     Close();
-                    await Task.Delay(_connection.Options.RetryDelay * (1 << failures), cancellationToken).ConfigureAwait(false);
+                    await HttpRetry.DelayAsync(e, failures + 1, _connection.Options, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -96,10 +96,7 @@ public sealed class HttpStreamSource : IRangeSource
     {
         Close();
         _response = await _connection.SendAsync(range: null, cancellationToken).ConfigureAwait(false);
-        if ((int)_response.StatusCode >= 500)
-        {
-            throw new HttpRequestException($"{Location}: HTTP {(int)_response.StatusCode}", null, _response.StatusCode);
-        }
+        HttpRetry.ThrowIfTransient(_response, Location);
 
         if (!_response.IsSuccessStatusCode || _response.Content.Headers.ContentLength != Length)
         {
