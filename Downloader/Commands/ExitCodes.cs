@@ -5,7 +5,7 @@ internal static class ExitCodes
 {
     public const int Success = 0;
 
-    /// <summary>The file is well-formed but its hashes do not match.</summary>
+    /// <summary>The file is well-formed but its hashes do not match, or an encrypted tensor fails authentication.</summary>
     public const int VerificationFailed = 1;
 
     /// <summary>The input is missing, malformed or unsupported.</summary>

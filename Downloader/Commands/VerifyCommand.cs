@@ -4,22 +4,38 @@ using Tensorizer.Reading;
 
 namespace Downloader.Commands;
 
-/// <summary><c>verify FILE</c>: checks every tensor's CRC32 and SHA-256; exit 0 when intact, 1 on any mismatch.</summary>
+/// <summary>
+/// <c>verify FILE</c>: checks every tensor's CRC32 and SHA-256 (of the plaintext, for encrypted files); exit 0 when
+/// intact, 1 on any mismatch or a tensor that fails authentication (wrong key, tampered ciphertext).
+/// </summary>
 internal static class VerifyCommand
 {
     public static Command Create()
     {
         var location = new LocationOptions();
+        var keys = new KeyOptions();
         var readers = CliOptions.Readers();
         var chunk = CliOptions.ChunkMiB();
         var command = new Command("verify", "Check every tensor's stored hashes.") { readers, chunk };
         location.AddTo(command);
+        keys.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             await using var tensors = await location.OpenAsync(parse, ct);
-            var options = new LoadOptions { Readers = parse.GetValue(readers), ChunkSize = parse.GetValue(chunk) << 20 };
+            var options = new LoadOptions { Readers = parse.GetValue(readers), ChunkSize = parse.GetValue(chunk) << 20, Decryption = keys.Resolve(parse) };
             var clock = Stopwatch.StartNew();
-            var mismatches = await tensors.VerifyAsync(options, new ProgressLine("verify", clock), ct);
+            IReadOnlyList<Tensorizer.Format.TensorHashMismatchException> mismatches;
+            try
+            {
+                mismatches = await tensors.VerifyAsync(options, new ProgressLine("verify", clock), ct);
+            }
+            catch (Tensorizer.Crypto.TensorDecryptionException e) when (e.Failure == Tensorizer.Crypto.DecryptionFailure.AuthenticationFailed)
+            {
+                Console.Error.WriteLine();
+                Console.Out.WriteLine($"FAILED: {e.Message}");
+                return ExitCodes.VerificationFailed;
+            }
+
             Console.Error.WriteLine();
             foreach (var mismatch in mismatches)
             {

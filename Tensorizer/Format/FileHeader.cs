@@ -35,10 +35,13 @@ public sealed record FileHeader(int Version, ulong FeatureFlags, ulong TensorDat
 
     public static ReadOnlySpan<byte> Magic => "|TZR|"u8;
 
+    /// <summary>Every tensor header carries a crypt info block: version 3, or version 4+ with flag bit 0 (upstream's rule).</summary>
+    public bool HasCryptInfo => Version == EncryptionVersion || (Version >= MetaTensorVersion && (FeatureFlags & EncryptedFlag) != 0);
+
     /// <summary>Offset of the first metadata byte.</summary>
     public static long MetadataOffset => Size;
 
-    /// <summary>Parses and validates the prologue; refuses encryption, unknown versions and unknown flags.</summary>
+    /// <summary>Parses and validates the prologue; refuses unknown versions and unknown flags (encryption is read per tensor).</summary>
     public static FileHeader Parse(ReadOnlySpan<byte> bytes, long fileLength)
     {
         if (bytes.Length < Magic.Length || !bytes[..Magic.Length].SequenceEqual(Magic))
@@ -71,12 +74,6 @@ public sealed record FileHeader(int Version, ulong FeatureFlags, ulong TensorDat
         if ((flags & ~EncryptedFlag) != 0)
         {
             throw new TensorizerUnsupportedException($"Unsupported feature flags 0x{flags:x}; only bit 0 (encryption) is defined.");
-        }
-
-        if (version == EncryptionVersion || (version >= MetaTensorVersion && (flags & EncryptedFlag) != 0))
-        {
-            throw new TensorizerUnsupportedException(
-                $"The file is encrypted (format version {version}{((flags & EncryptedFlag) != 0 ? ", encryption flag set" : "")}); encrypted files are not supported.");
         }
 
         if (metadataSize > (ulong)Math.Max(0, fileLength - Size))

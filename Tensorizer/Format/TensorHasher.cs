@@ -29,7 +29,15 @@ public sealed class TensorHasher : IDisposable
     public static TensorHasher ForHeader(ReadOnlySpan<byte> headerBytes, TensorHeader header)
     {
         ArgumentNullException.ThrowIfNull(header);
-        return new TensorHasher(headerBytes, header.Hashes.Select(h => (h.ValueOffset, h.Value.Length)));
+        var ranges = header.Hashes.Select(h => (h.ValueOffset, h.Value.Length));
+        if (header.CryptInfoRange.Length == 0)
+        {
+            return new TensorHasher(headerBytes, ranges);
+        }
+
+        // Upstream hashes the header without its crypt info block (MACs are filled in after hashing); hashes precede it.
+        var (start, length) = header.CryptInfoRange;
+        return new TensorHasher([.. headerBytes[..start], .. headerBytes[(start + length)..]], ranges);
     }
 
     public void Append(ReadOnlySpan<byte> data)

@@ -26,8 +26,15 @@ public sealed record TensorHeader(
     IReadOnlyList<StoredHash> Hashes,
     long DataLength)
 {
+    /// <summary>The crypt info block of an encrypted file's header (null in plain files).</summary>
+    public Crypto.CryptInfo? Crypt { get; init; }
+
+    /// <summary>Where the crypt info block, its length prefix included, sits in the header: hashes skip it, as upstream.</summary>
+    public (int Offset, int Length) CryptInfoRange { get; init; }
+
     /// <summary>Parses a header and checks it against the index entry that points at it.</summary>
-    public static TensorHeader Parse(ReadOnlySpan<byte> bytes, TensorEntry entry)
+    /// <param name="hasCryptInfo">The file's <see cref="FileHeader.HasCryptInfo"/>: a crypt info block follows the hashes.</param>
+    public static TensorHeader Parse(ReadOnlySpan<byte> bytes, TensorEntry entry, bool hasCryptInfo = false)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var context = $"Header of tensor '{entry.Name}'";
@@ -44,6 +51,9 @@ public sealed record TensorHeader(
         var dtype = TensorDtype.Parse(reader.ReadAscii(reader.ReadByte(), "dtype"));
         var shape = TensorIndex.ReadShape(ref reader, reader.ReadByte(), entry.LongDimensions);
         var hashes = ReadHashes(ref reader, context);
+        var cryptStart = reader.Position;
+        var crypt = hasCryptInfo ? ReadCryptInfo(ref reader, context) : null;
+        var cryptRange = (cryptStart, reader.Position - cryptStart);
 
         // The data length is the last 8 bytes; anything between the hashes and it would be crypt info.
         if (reader.Remaining != sizeof(long))
@@ -52,7 +62,7 @@ public sealed record TensorHeader(
         }
 
         var dataLength = reader.ReadInt64();
-        var header = new TensorHeader(moduleIndex, kind, name, dtype, shape, hashes, dataLength);
+        var header = new TensorHeader(moduleIndex, kind, name, dtype, shape, hashes, dataLength) { Crypt = crypt, CryptInfoRange = cryptRange };
         header.CheckAgainst(entry, context);
         return header;
     }
@@ -60,6 +70,18 @@ public sealed record TensorHeader(
     /// <summary>Size of an unencrypted header; <paramref name="hashesLength"/> counts the hash count byte and the hashes (41 for both).</summary>
     public static int SizeFor(int nameLength, int dtypeLength, int ndim, int hashesLength) =>
         8 + 2 + 1 + 2 + nameLength + 1 + dtypeLength + 1 + (4 * ndim) + 2 + hashesLength + 8;
+
+    /// <summary>A <c>&lt;Q</c>-length-prefixed block that must leave room for the data length after it.</summary>
+    private static Crypto.CryptInfo ReadCryptInfo(ref SpanReader reader, string context)
+    {
+        var length = reader.ReadUInt64();
+        if (length > (ulong)Math.Max(0, reader.Remaining - sizeof(long)))
+        {
+            throw new TensorizerFormatException($"{context}: crypt info of {length} bytes runs past the header.");
+        }
+
+        return Crypto.CryptInfo.Parse(reader.ReadBytes((int)length), context);
+    }
 
     private static StoredHash[] ReadHashes(ref SpanReader reader, string context)
     {

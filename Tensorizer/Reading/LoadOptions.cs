@@ -14,6 +14,9 @@ public sealed record LoadOptions
     /// <summary>Check every tensor's CRC32 and SHA-256 against its header.</summary>
     public bool VerifyHashes { get; init; }
 
+    /// <summary>Decrypts encrypted files; null for plain files (an encrypted tensor then fails the load, naming it).</summary>
+    public Crypto.DecryptionKey? Decryption { get; init; }
+
     public static LoadOptions Default { get; } = new();
 
     internal void Validate()

@@ -11,7 +11,12 @@ namespace Tensorizer.Reading;
 /// would starve it. Memory is acquired in file order, so a staging pool can never be exhausted by chunks that wait
 /// on an earlier one; with one reader every byte is read in file order, which a sequential source needs.
 /// </summary>
-internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, IProgress<LoadProgress>? progress)
+/// <remarks>
+/// In an encrypted file (<paramref name="hasCryptInfo"/>) the producer waits for each tensor's header before queueing
+/// its data, so reads can be sized to whole secretboxes; each chunk is decrypted in place by the reader that read it,
+/// before it is hashed or released to the target (hashes cover plaintext, as upstream).
+/// </remarks>
+internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, IProgress<LoadProgress>? progress, bool hasCryptInfo = false)
 {
     private readonly int _readers = Math.Max(1, Math.Min(options.Readers, source.MaxConcurrentReads));
     private long _bytesRead;
@@ -71,9 +76,16 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
             foreach (var job in jobs)
             {
                 queue.Add(new Chunk(job, -1, new byte[job.Entry.HeaderLength]), cancellationToken);
-                for (long offset = 0; offset < job.Entry.DataLength; offset += options.ChunkSize)
+                var readSize = options.ChunkSize;
+                if (hasCryptInfo)
                 {
-                    var length = (int)Math.Min(options.ChunkSize, job.Entry.DataLength - offset);
+                    job.HeaderParsed.Task.Wait(cancellationToken);
+                    readSize = job.Decryptor?.ReadSize(options.ChunkSize) ?? readSize;
+                }
+
+                for (long offset = 0; offset < job.Entry.DataLength; offset += readSize)
+                {
+                    var length = (int)Math.Min(readSize, job.Entry.DataLength - offset);
                     queue.Add(new Chunk(job, offset, job.Target.Acquire(offset, length, cancellationToken)), cancellationToken);
                 }
             }
@@ -109,7 +121,13 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
     private void HeaderRead(Chunk chunk, int tensorCount, long totalBytes)
     {
         var bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(chunk.Memory, out var segment) ? segment.Array! : chunk.Memory.ToArray();
-        var header = TensorHeader.Parse(bytes, chunk.Job.Entry);
+        var header = TensorHeader.Parse(bytes, chunk.Job.Entry, hasCryptInfo);
+        if (hasCryptInfo)
+        {
+            chunk.Job.Decryptor = Crypto.TensorDecryptor.For(header, chunk.Job.Entry, options.Decryption);
+            chunk.Job.HeaderParsed.TrySetResult();
+        }
+
         chunk.Job.Hash?.HeaderRead(header, bytes);
         if (chunk.Job.Entry.DataLength == 0)
         {
@@ -119,6 +137,8 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
 
     private void DataRead(Chunk chunk, int tensorCount, long totalBytes)
     {
+        // A chunk that fails authentication throws here: never hashed, never released to the target.
+        chunk.Job.Decryptor?.Decrypt(chunk.Offset, chunk.Memory.Span);
         if (chunk.Job.Hash is { } hash)
         {
             hash.Completed(chunk.Offset, chunk.Memory);

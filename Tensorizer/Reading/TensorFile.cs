@@ -74,7 +74,7 @@ public sealed class TensorFile : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(entry);
         var bytes = new byte[entry.HeaderLength];
         await Source.ReadAsync(entry.HeaderOffset, bytes, cancellationToken).ConfigureAwait(false);
-        return (TensorHeader.Parse(bytes, entry), bytes);
+        return (TensorHeader.Parse(bytes, entry, Header.HasCryptInfo), bytes);
     }
 
     /// <summary>
@@ -127,6 +127,12 @@ public sealed class TensorFile : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(targetFor);
         options.Validate();
+        if (options.Decryption is not null && !Header.HasCryptInfo)
+        {
+            // As upstream: a key given for a plain file means the wrong file, or unauthenticated bytes where sealed ones were expected.
+            throw new Crypto.TensorDecryptionException("", Crypto.DecryptionFailure.KeyMismatch,
+                $"{Source.Location} is not encrypted, but a decryption key was given.");
+        }
 
         var jobs = entries.Distinct().OrderBy(e => e.DataOffset).Select(entry =>
         {
@@ -134,7 +140,7 @@ public sealed class TensorFile : IAsyncDisposable
             return new TensorJob(entry, target, options.VerifyHashes ? new HashBaton(entry, target, onMismatch) : null);
         }).ToArray();
 
-        await new ParallelLoader(Source, options, progress).RunAsync(jobs, cancellationToken).ConfigureAwait(false);
+        await new ParallelLoader(Source, options, progress, Header.HasCryptInfo).RunAsync(jobs, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _ownsSource ? Source.DisposeAsync() : ValueTask.CompletedTask;

@@ -13,6 +13,12 @@ internal sealed class TensorJob(TensorEntry entry, ITensorTarget target, HashBat
 
     public HashBaton? Hash { get; } = hash;
 
+    /// <summary>Set from the header in encrypted files, before any of the tensor's data is queued.</summary>
+    public Crypto.TensorDecryptor? Decryptor { get; set; }
+
+    /// <summary>Signalled once the header is parsed; the producer of an encrypted file waits on it to size reads to boxes.</summary>
+    public TaskCompletionSource HeaderParsed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Counts a chunk as read; true when it was the tensor's last.</summary>
     public bool CountRead(int length) => Interlocked.Add(ref _unread, -length) == 0;
 }

@@ -11,12 +11,17 @@ namespace Tensorizer.Writing;
 public static class TensorWriter
 {
     private const int HashesLength = 1 + (2 + 4) + (2 + 32); // count, crc32 (type, len, value), sha256
+    private const int EncryptedHashesLength = 1 + (2 + 32); // upstream stores only SHA-256 for encrypted data
 
     /// <summary>Writes to a temporary file beside <paramref name="path"/>, flushes it to disk and renames it into place.</summary>
-    public static async Task WriteFileAsync(string path, IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken = default)
+    public static Task WriteFileAsync(string path, IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken = default) =>
+        WriteFileAsync(path, tensors, encryption: null, cancellationToken);
+
+    /// <summary>As above, encrypting every tensor's data as upstream does when <paramref name="encryption"/> is given.</summary>
+    public static async Task WriteFileAsync(string path, IReadOnlyList<TensorToWrite> tensors, Crypto.TensorEncryption? encryption, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var layout = FileLayout.Plan(tensors);
+        var layout = FileLayout.Plan(tensors, encryption);
         var fullPath = Path.GetFullPath(path);
         var temp = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
@@ -43,11 +48,15 @@ public static class TensorWriter
     }
 
     /// <summary>The length of the file these tensors make; validates them as writing would.</summary>
-    internal static long FileLength(IReadOnlyList<TensorToWrite> tensors) => FileLayout.Plan(tensors).FileLength;
+    internal static long FileLength(IReadOnlyList<TensorToWrite> tensors) => FileLayout.Plan(tensors, encryption: null).FileLength;
 
     /// <summary>Writes the whole file sequentially to a stream (a file, an upload, memory).</summary>
     public static Task WriteAsync(Stream output, IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken = default) =>
-        WriteAsync(output, FileLayout.Plan(tensors), cancellationToken);
+        WriteAsync(output, FileLayout.Plan(tensors, encryption: null), cancellationToken);
+
+    /// <summary>Writes the whole file, encrypted, sequentially to a stream.</summary>
+    public static Task WriteAsync(Stream output, IReadOnlyList<TensorToWrite> tensors, Crypto.TensorEncryption? encryption, CancellationToken cancellationToken = default) =>
+        WriteAsync(output, FileLayout.Plan(tensors, encryption), cancellationToken);
 
     private static async Task WriteAsync(Stream output, FileLayout layout, CancellationToken cancellationToken)
     {
@@ -64,7 +73,7 @@ public static class TensorWriter
                 var data = await next!.ConfigureAwait(false);
                 var following = i + 1 < tensors.Count ? tensors[i + 1].Tensor : null;
                 next = following is null ? null : Task.Run(following.ResolveData, cancellationToken);
-                var header = BuildHeader(tensors[i].Tensor, data);
+                (var header, data) = BuildHeader(tensors[i].Tensor, data, layout.Encryption);
                 await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
                 foreach (var segment in data)
                 {
@@ -82,11 +91,20 @@ public static class TensorWriter
     }
 
     /// <summary>The per-tensor header with its hashes filled in (computed over the header with zeroed values, then the data).</summary>
-    internal static byte[] BuildHeader(TensorToWrite tensor, IReadOnlyList<ReadOnlyMemory<byte>> data)
+    internal static byte[] BuildHeader(TensorToWrite tensor, IReadOnlyList<ReadOnlyMemory<byte>> data) => BuildHeader(tensor, data, null).Header;
+
+    /// <summary>
+    /// The header and the bytes to write after it: the data itself, or when encrypting, its ciphertext (hashes cover the
+    /// plaintext and the header without its crypt info, whose MACs exist only after encryption, as upstream).
+    /// </summary>
+    private static (byte[] Header, IReadOnlyList<ReadOnlyMemory<byte>> Data) BuildHeader(
+        TensorToWrite tensor, IReadOnlyList<ReadOnlyMemory<byte>> data, Crypto.TensorEncryption? encryption)
     {
         var name = tensor.Name.Encoded.Span;
         var dtype = System.Text.Encoding.ASCII.GetBytes(tensor.Dtype.Text);
-        var header = new byte[TensorHeader.SizeFor(name.Length, dtype.Length, tensor.Shape.Count, HashesLength)];
+        var crypt = encryption?.PlaceholderInfo(tensor.DataLength);
+        var withCrc = crypt?.IsEncrypted != true;
+        var header = new byte[HeaderLength(tensor, crypt)];
         var w = new SpanWriter(header);
         w.UInt64((ulong)header.Length);
         w.UInt16(tensor.ModuleIndex);
@@ -101,28 +119,55 @@ public static class TensorWriter
             w.UInt32((uint)dim);
         }
 
-        w.UInt16(HashesLength);
-        w.Byte(2);
-        w.Byte((byte)HashType.Crc32);
-        w.Byte(4);
-        var crcOffset = w.Skip(4);
+        w.UInt16((ushort)(withCrc ? HashesLength : EncryptedHashesLength));
+        w.Byte(withCrc ? (byte)2 : (byte)1);
+        var crcOffset = -1;
+        if (withCrc)
+        {
+            w.Byte((byte)HashType.Crc32);
+            w.Byte(4);
+            crcOffset = w.Skip(4);
+        }
+
         w.Byte((byte)HashType.Sha256);
         w.Byte(32);
         var shaOffset = w.Skip(32);
+        var cryptOffset = w.Skip(crypt?.SizedLength ?? 0);
         w.UInt64((ulong)tensor.DataLength);
 
-        using var hasher = new TensorHasher(header, []);
+        // The crypt info block is still zero here; upstream leaves it out of the header hash altogether.
+        using var hasher = crypt is null ? new TensorHasher(header, [])
+            : new TensorHasher([.. header.AsSpan(0, cryptOffset), .. header.AsSpan(cryptOffset + crypt.SizedLength)], []);
         hasher.Append(data);
 
-        hasher.Crc32Value().CopyTo(header, crcOffset);
+        if (withCrc)
+        {
+            hasher.Crc32Value().CopyTo(header, crcOffset);
+        }
+
         hasher.Sha256Value().CopyTo(header, shaOffset);
-        return header;
+        if (crypt is null)
+        {
+            return (header, data);
+        }
+
+        if (crypt.IsEncrypted)
+        {
+            (data, crypt) = encryption!.Encrypt(data, tensor.DataLength);
+        }
+
+        crypt.Write(header.AsSpan(cryptOffset));
+        return (header, data);
     }
 
+    private static int HeaderLength(TensorToWrite tensor, Crypto.CryptInfo? crypt) =>
+        TensorHeader.SizeFor(tensor.Name.Encoded.Length, tensor.Dtype.Text.Length, tensor.Shape.Count, crypt?.IsEncrypted == true ? EncryptedHashesLength : HashesLength)
+        + (crypt?.SizedLength ?? 0);
+
     /// <summary>Where everything goes, computed before a byte is written (the index precedes the data).</summary>
-    private sealed record FileLayout(byte[] Prologue, IReadOnlyList<(TensorToWrite Tensor, long HeaderOffset)> Tensors, long FileLength)
+    private sealed record FileLayout(byte[] Prologue, IReadOnlyList<(TensorToWrite Tensor, long HeaderOffset)> Tensors, long FileLength, Crypto.TensorEncryption? Encryption)
     {
-        public static FileLayout Plan(IReadOnlyList<TensorToWrite> tensors)
+        public static FileLayout Plan(IReadOnlyList<TensorToWrite> tensors, Crypto.TensorEncryption? encryption)
         {
             ArgumentNullException.ThrowIfNull(tensors);
             if (tensors.Count == 0)
@@ -140,7 +185,7 @@ public static class TensorWriter
             {
                 Validate(tensor, names);
                 version = Math.Max(version, tensor.IsMeta ? FileHeader.MetaTensorVersion : tensor.Dtype.IsOpaque ? FileHeader.OpaqueDtypeVersion : 1);
-                var headerLength = TensorHeader.SizeFor(tensor.Name.Encoded.Length, tensor.Dtype.Text.Length, tensor.Shape.Count, HashesLength);
+                var headerLength = HeaderLength(tensor, encryption?.PlaceholderInfo(tensor.DataLength));
                 WriteIndexEntry(index, tensor, offset, offset + headerLength);
                 placed.Add((tensor, offset));
                 offset += headerLength + tensor.DataLength;
@@ -154,17 +199,20 @@ public static class TensorWriter
                     nameof(tensors));
             }
 
+            // Encryption needs version 3; upstream writes the encrypted flag only where flags exist (version 4+).
+            version = encryption is null ? version : Math.Max(version, FileHeader.EncryptionVersion);
             var prologue = new byte[FileHeader.Size + FileHeader.DefaultMetadataSize];
             var w = new SpanWriter(prologue);
             w.Bytes(FileHeader.Magic);
             w.UInt32((uint)version);
-            w.Skip(32); // feature flags: none (unencrypted)
+            w.UInt64(encryption is not null && version >= FileHeader.MetaTensorVersion ? FileHeader.EncryptedFlag : 0);
+            w.Skip(24); // the rest of the 256-bit feature flags
             w.UInt64((ulong)dataBytes); // upstream's "tensor size" slot holds the data total
             w.Skip(8);
             w.UInt64((ulong)tensors.Count);
             w.UInt64(FileHeader.DefaultMetadataSize);
             index.GetBuffer().AsSpan(0, (int)index.Length).CopyTo(prologue.AsSpan(FileHeader.Size));
-            return new FileLayout(prologue, placed, offset);
+            return new FileLayout(prologue, placed, offset, encryption);
         }
 
         private static void Validate(TensorToWrite tensor, HashSet<TensorName> names)
