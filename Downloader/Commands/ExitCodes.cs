@@ -8,6 +8,6 @@ internal static class ExitCodes
     /// <summary>The file is well-formed but its hashes do not match, or an encrypted tensor fails authentication.</summary>
     public const int VerificationFailed = 1;
 
-    /// <summary>The input is missing, malformed or unsupported.</summary>
+    /// <summary>The input is missing, malformed (bytes its index does not account for included) or unsupported.</summary>
     public const int BadInput = 2;
 }

@@ -6,7 +6,10 @@ using Tensorizer.Reading;
 
 namespace Downloader.Commands;
 
-/// <summary><c>inspect FILE [--json]</c>: the header and index, and each tensor's stored hashes, without reading data.</summary>
+/// <summary>
+/// <c>inspect FILE [--json]</c>: the header and index, each tensor's stored hashes, and bytes the index does not
+/// account for (as warnings; <c>verify</c> fails on them), without reading data.
+/// </summary>
 internal static class InspectCommand
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -22,13 +25,14 @@ internal static class InspectCommand
             await using var tensors = await location.OpenAsync(parse, ct);
             var headers = await Task.WhenAll(tensors.Index.Select(e => tensors.ReadHeaderAsync(e, ct)));
             var rows = tensors.Index.Zip(headers, (entry, header) => (entry, header.Header)).ToList();
-            Console.Out.Write(parse.GetValue(json) ? AsJson(tensors, rows) : AsTable(tensors, rows));
+            var account = await FileAccounting.CheckAsync(tensors, ct);
+            Console.Out.Write(parse.GetValue(json) ? AsJson(tensors, account, rows) : AsTable(tensors, account, rows));
             return ExitCodes.Success;
         });
         return command;
     }
 
-    private static string AsJson(TensorFile tensors, List<(TensorEntry Entry, TensorHeader Header)> rows) => JsonSerializer.Serialize(
+    private static string AsJson(TensorFile tensors, FileAccount account, List<(TensorEntry Entry, TensorHeader Header)> rows) => JsonSerializer.Serialize(
         new
         {
             file = tensors.Source.Location,
@@ -37,6 +41,8 @@ internal static class InspectCommand
             fileBytes = tensors.Source.Length,
             dataBytes = tensors.Index.DataBytes,
             metadataBytes = tensors.Header.MetadataSize,
+            terminator = account.HasTerminator,
+            unaccounted = account.Unaccounted.Select(u => new { offset = u.Offset, length = u.Length, reason = u.Reason }),
             tensors = rows.Select(r => new
             {
                 name = r.Entry.Name.Text,
@@ -53,12 +59,22 @@ internal static class InspectCommand
         },
         Indented) + Environment.NewLine;
 
-    private static string AsTable(TensorFile tensors, List<(TensorEntry Entry, TensorHeader Header)> rows)
+    private static string AsTable(TensorFile tensors, FileAccount account, List<(TensorEntry Entry, TensorHeader Header)> rows)
     {
         var text = new System.Text.StringBuilder();
         var culture = CultureInfo.InvariantCulture;
         text.AppendLine(culture, $"{tensors.Source.Location}");
         text.AppendLine(culture, $"format version {tensors.Header.Version}, {tensors.Index.Count} tensors, {Bytes(tensors.Index.DataBytes)} of data in {Bytes(tensors.Source.Length)}");
+        foreach (var unaccounted in account.Unaccounted)
+        {
+            text.AppendLine(culture, $"WARNING: unaccounted {unaccounted}");
+        }
+
+        if (account.IsWhole && !account.HasTerminator)
+        {
+            text.AppendLine("note: no terminator after the last tensor (tensorizer 1.1.0 cannot read the file)");
+        }
+
         var nameWidth = Math.Max(4, rows.Max(r => r.Entry.Name.Text.Length));
         text.AppendLine(culture, $"{"name".PadRight(nameWidth)}  {"type",-10}  {"dtype",-10}  {"shape",-18}  {"offset",12}  {"bytes",12}");
         foreach (var (entry, _) in rows)

@@ -5,8 +5,9 @@ using Tensorizer.Reading;
 namespace Downloader.Commands;
 
 /// <summary>
-/// <c>verify FILE</c>: checks every tensor's CRC32 and SHA-256 (of the plaintext, for encrypted files); exit 0 when
-/// intact, 1 on any mismatch or a tensor that fails authentication (wrong key, tampered ciphertext).
+/// <c>verify FILE</c>: accounts for every byte of the file and checks every tensor's CRC32 and SHA-256 (of the
+/// plaintext, for encrypted files); exit 0 when whole and intact, 1 on a hash mismatch or a tensor that fails
+/// authentication (wrong key, tampered ciphertext), 2 when bytes are unaccounted for (a wrong count, appended bytes).
 /// </summary>
 internal static class VerifyCommand
 {
@@ -16,7 +17,7 @@ internal static class VerifyCommand
         var keys = new KeyOptions();
         var readers = CliOptions.Readers();
         var chunk = CliOptions.ChunkMiB();
-        var command = new Command("verify", "Check every tensor's stored hashes.") { readers, chunk };
+        var command = new Command("verify", "Check every tensor's stored hashes and that the index accounts for every byte.") { readers, chunk };
         location.AddTo(command);
         keys.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -24,6 +25,7 @@ internal static class VerifyCommand
             await using var tensors = await location.OpenAsync(parse, ct);
             var options = new LoadOptions { Readers = parse.GetValue(readers), ChunkSize = parse.GetValue(chunk) << 20, Decryption = keys.Resolve(parse) };
             var clock = Stopwatch.StartNew();
+            var account = await FileAccounting.CheckAsync(tensors, ct);
             IReadOnlyList<Tensorizer.Format.TensorHashMismatchException> mismatches;
             try
             {
@@ -37,17 +39,39 @@ internal static class VerifyCommand
             }
 
             Console.Error.WriteLine();
+            foreach (var unaccounted in account.Unaccounted)
+            {
+                Console.Out.WriteLine($"UNACCOUNTED {unaccounted}");
+            }
+
             foreach (var mismatch in mismatches)
             {
                 Console.Out.WriteLine($"MISMATCH {mismatch.Message}");
             }
 
             var failed = mismatches.Select(m => m.TensorName).Distinct().Count();
-            Console.Out.WriteLine(failed == 0
-                ? $"OK: {tensors.Index.Count} tensors, {InspectCommand.Bytes(tensors.Index.DataBytes)} verified in {clock.Elapsed.TotalSeconds:0.00} s"
-                : $"FAILED: {failed} of {tensors.Index.Count} tensors do not match their hashes");
-            return failed == 0 ? ExitCodes.Success : ExitCodes.VerificationFailed;
+            Console.Out.WriteLine(Summary(tensors, account, failed, clock.Elapsed));
+            return !account.IsWhole ? ExitCodes.BadInput : failed == 0 ? ExitCodes.Success : ExitCodes.VerificationFailed;
         });
         return command;
+    }
+
+    /// <summary>Bytes the index does not explain make the file malformed (exit 2), whatever the hashes say.</summary>
+    private static string Summary(TensorFile tensors, FileAccount account, int failed, TimeSpan elapsed)
+    {
+        var hashes = failed == 0 ? "" : $"; {failed} of {tensors.Index.Count} tensors do not match their hashes";
+        if (!account.IsWhole)
+        {
+            var bytes = account.Unaccounted.Sum(u => u.Length);
+            return $"FAILED: {account.Unaccounted.Count} byte ranges ({bytes} bytes) are not accounted for by the header and the index of {tensors.Index.Count} tensors{hashes}";
+        }
+
+        if (failed > 0)
+        {
+            return $"FAILED: {failed} of {tensors.Index.Count} tensors do not match their hashes";
+        }
+
+        var ending = account.HasTerminator ? "" : "; no terminator after the last tensor (tensorizer 1.1.0 cannot read the file)";
+        return $"OK: {tensors.Index.Count} tensors, {InspectCommand.Bytes(tensors.Index.DataBytes)} verified in {elapsed.TotalSeconds:0.00} s, every byte accounted for{ending}";
     }
 }

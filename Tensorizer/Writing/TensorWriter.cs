@@ -6,7 +6,9 @@ namespace Tensorizer.Writing;
 /// <summary>
 /// Writes <c>.tensors</c> files as upstream's current writer does: the lowest format version the content needs
 /// (1, so tensorizer 1.1.0 can read plain fp16/fp32 models; 2 for opaque dtypes such as bfloat16; 4 for meta
-/// tensors), a 256 KiB metadata block, then each tensor's header and data in index order, with CRC32 and SHA-256.
+/// tensors), a 256 KiB metadata block, then each tensor's header and data in index order, with CRC32 and SHA-256,
+/// and the zero terminator after the last tensor. The header slots hold what every release from 1.1.0 (9335202f)
+/// to 2.11.1 (79c50637) writes for these versions: the data total at 41, zero at 49, the tensor count at 57.
 /// </summary>
 public static class TensorWriter
 {
@@ -80,6 +82,8 @@ public static class TensorWriter
                     await output.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
                 }
             }
+
+            await output.WriteAsync(new byte[Terminator.Length], cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -212,7 +216,7 @@ public static class TensorWriter
             w.UInt64((ulong)tensors.Count);
             w.UInt64(FileHeader.DefaultMetadataSize);
             index.GetBuffer().AsSpan(0, (int)index.Length).CopyTo(prologue.AsSpan(FileHeader.Size));
-            return new FileLayout(prologue, placed, offset, encryption);
+            return new FileLayout(prologue, placed, offset + Terminator.Length, encryption);
         }
 
         private static void Validate(TensorToWrite tensor, HashSet<TensorName> names)

@@ -36,6 +36,8 @@ public sealed class ConversionTests : IAsyncLifetime
         {
             Assert.All(file.Index, e => Assert.Equal("<f2", e.Dtype.Text));
             Assert.Empty(await file.VerifyAsync());
+            var account = await FileAccounting.CheckAsync(file);
+            Assert.True(account.IsWhole && account.HasTerminator, string.Join("; ", account.Unaccounted));
         }
 
         var greedy = new GenerationOptions { MaxNewTokens = 8, StopAtEndOfText = false };

@@ -41,10 +41,14 @@ public class WriterTests
     {
         var w = TestFiles.Bytes(24);
         var b = TestFiles.Bytes(6, seed: 2);
-        var expected = new RawFileBuilder()
-            .Add("fc.weight", "<f2", [4, 3], w, kind: 0)
-            .Add("fc.bias", "<f2", [3], b, kind: 1)
-            .Build();
+        byte[] expected =
+        [
+            .. new RawFileBuilder()
+                .Add("fc.weight", "<f2", [4, 3], w, kind: 0)
+                .Add("fc.bias", "<f2", [3], b, kind: 1)
+                .Build(),
+            .. new byte[8], // the zero header size every tensorizer writer ends with
+        ];
 
         var ours = await WriteAsync(
         [
