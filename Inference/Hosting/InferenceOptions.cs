@@ -42,6 +42,12 @@ public sealed record InferenceOptions
     /// <summary>Requests waiting beyond this are refused with 503 instead of queueing without bound.</summary>
     public int QueueCapacity { get; init; } = 64;
 
+    /// <summary>
+    /// The key of an encrypted <c>model.tensors</c>, read at start from <c>TENSORIZER_KEY_FILE</c> (32 raw bytes) or
+    /// <c>TENSORIZER_PASSPHRASE_FILE</c> (a mounted Secret), so a missing or malformed key file stops the start.
+    /// </summary>
+    public Tensorizer.Crypto.DecryptionKey? Decryption { get; init; }
+
     public static InferenceOptions FromConfiguration(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -60,6 +66,8 @@ public sealed record InferenceOptions
             RequireCompleteModel = configuration.GetValue("REQUIRE_COMPLETE_MODEL", defaults.RequireCompleteModel),
             MaxBatchSize = configuration.GetValue("MAX_BATCH_SIZE", defaults.MaxBatchSize),
             QueueCapacity = configuration.GetValue("QUEUE_CAPACITY", defaults.QueueCapacity),
+            Decryption = Tensorizer.Crypto.DecryptionKey.FromFiles(
+                configuration[Tensorizer.Crypto.DecryptionKey.KeyFileVariable], configuration[Tensorizer.Crypto.DecryptionKey.PassphraseFileVariable]),
         };
     }
 }

@@ -155,7 +155,7 @@ public sealed partial class ModelHost(
             "BFLOAT16" or "BF16" => ScalarType.BFloat16,
             _ => throw new ArgumentException($"DTYPE '{options.Dtype}' is not one of float32, float16, bfloat16."),
         },
-        Load = new LoadOptions { Readers = options.LoadReaders, VerifyHashes = options.VerifyHashes },
+        Load = new LoadOptions { Readers = options.LoadReaders, VerifyHashes = options.VerifyHashes, Decryption = options.Decryption },
     };
 
     private void SetPhase(LoadPhase phase, string? location) => _status = _status with { Phase = phase, Location = location, StartedAt = _startedAt };
