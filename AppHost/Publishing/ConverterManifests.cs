@@ -51,11 +51,12 @@ internal static class ConverterManifests
                     Image = options.DownloaderImage,
                     ImagePullPolicy = "IfNotPresent",
                     Args = ["convert", "--source", options.Source, "--output", $"{MountPath}/{options.ModelDirectory}", "--dtype", options.Dtype],
+                    Env = EncryptionSecret.KeyFileEnv(options, EncryptionSecret.EncryptVariable),
                     Resources = resources,
-                    VolumeMounts = [new V1VolumeMount { Name = VolumeName, MountPath = MountPath }],
+                    VolumeMounts = EncryptionSecret.WithMount(options, [new V1VolumeMount { Name = VolumeName, MountPath = MountPath }]),
                 },
             ],
-            Volumes = [new V1Volume { Name = VolumeName, PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = options.PvcName } }],
+            Volumes = EncryptionSecret.WithVolume(options, [new V1Volume { Name = VolumeName, PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = options.PvcName } }]),
         },
     };
 }

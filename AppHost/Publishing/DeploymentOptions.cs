@@ -84,6 +84,9 @@ public sealed partial record DeploymentOptions
 
     public string ConsoleName { get; init; } = "tensorizer-console";
 
+    /// <summary>A Secret holding the model's raw key under <c>key</c>, mounted for the service and the converter; null: plain models.</summary>
+    public string? EncryptionSecret { get; init; }
+
     /// <summary>Every problem with the options, in one message per problem; empty when they can be published.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -128,6 +131,11 @@ public sealed partial record DeploymentOptions
         if (StorageClass is { } storageClass && !DnsSubdomain().IsMatch(storageClass))
         {
             problems.Add($"--storage-class '{storageClass}' is not a Kubernetes name.");
+        }
+
+        if (EncryptionSecret is { } secret && !DnsSubdomain().IsMatch(secret))
+        {
+            problems.Add($"--encryption-secret '{secret}' is not a Kubernetes name.");
         }
 
         if (Protocol is not ("v1" or "v2"))

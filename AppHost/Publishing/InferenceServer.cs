@@ -18,13 +18,16 @@ internal static class InferenceServer
     public static string ReadyPath(DeploymentOptions options) =>
         options.Protocol == "v2" ? $"/v2/models/{options.ModelName}/ready" : $"/v1/models/{options.ModelName}";
 
-    public static List<V1EnvVar> Environment(DeploymentOptions options, string modelPath) =>
-    [
-        Kube.Env("MODEL_NAME", options.ModelName),
-        Kube.Env("MODEL_PATH", modelPath),
-        Kube.Env("DEVICE", options.Gpus > 0 ? "cuda" : "cpu"),
-        Kube.Env("DTYPE", ServingDtype(options)),
-    ];
+    /// <summary>The service's variables; <c>TENSORIZER_KEY_FILE</c> too when an encryption Secret is mounted.</summary>
+    public static List<V1EnvVar> Environment(DeploymentOptions options, string modelPath) => EncryptionSecret.WithKeyFile(
+        options,
+        [
+            Kube.Env("MODEL_NAME", options.ModelName),
+            Kube.Env("MODEL_PATH", modelPath),
+            Kube.Env("DEVICE", options.Gpus > 0 ? "cuda" : "cpu"),
+            Kube.Env("DTYPE", ServingDtype(options)),
+        ],
+        EncryptionSecret.DecryptVariable);
 
     /// <summary>Computes in the dtype the converter stored; "keep" leaves the checkpoint's, which for GPT-J is fp16.</summary>
     public static string ServingDtype(DeploymentOptions options) => options.Dtype == "keep" ? "float16" : options.Dtype;

@@ -38,8 +38,10 @@ internal static class KServeManifests
                     Image = options.InferenceImage,
                     Env = InferenceServer.Environment(options, ModelMount),
                     Ports = [new V1ContainerPort { ContainerPort = InferenceServer.Port, Name = "http1", Protocol = "TCP" }],
+                    VolumeMounts = EncryptionSecret.Mounts(options),
                 },
-            ]));
+            ],
+            Volumes: EncryptionSecret.Volumes(options)));
 
     public static CustomResource<InferenceServiceSpec> InferenceService(DeploymentOptions options) => new(
         $"{Group}/v1beta1",

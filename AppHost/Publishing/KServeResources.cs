@@ -4,12 +4,13 @@ using k8s.Models;
 // shared/specs are the reference; the tests validate every field written here against them.
 namespace AppHost.Publishing.KServe;
 
-/// <summary><c>ServingRuntime</c> (v1alpha1) spec: which model formats and protocols the runtime serves, and its pod's containers.</summary>
+/// <summary><c>ServingRuntime</c> (v1alpha1) spec: which model formats and protocols the runtime serves, its pod's containers and volumes.</summary>
 public sealed record ServingRuntimeSpec(
     IReadOnlyList<SupportedModelFormat> SupportedModelFormats,
     IReadOnlyList<string> ProtocolVersions,
     IReadOnlyDictionary<string, string> Annotations,
-    IReadOnlyList<V1Container> Containers);
+    IReadOnlyList<V1Container> Containers,
+    IReadOnlyList<V1Volume>? Volumes = null);
 
 public sealed record SupportedModelFormat(string Name, string Version, bool AutoSelect);
 

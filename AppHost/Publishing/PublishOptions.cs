@@ -25,6 +25,7 @@ internal static class PublishOptions
             Text("--pvc-size", "Model volume size.", d.PvcSize, (o, v) => o with { PvcSize = v }),
             Text("--access-mode", "Model volume access mode.", d.AccessMode, (o, v) => o with { AccessMode = v }),
             Text("--storage-class", "Model volume storage class (empty: the cluster's default).", "", (o, v) => o with { StorageClass = v.Length == 0 ? null : v }),
+            Text("--encryption-secret", "Secret whose 'key' (raw 32 bytes) encrypts the converted model and decrypts it in the service (empty: plain).", "", (o, v) => o with { EncryptionSecret = v.Length == 0 ? null : v }),
             Text("--inference-image", "Inference service image.", d.InferenceImage, (o, v) => o with { InferenceImage = v }),
             Text("--downloader-image", "Converter (downloader) image.", d.DownloaderImage, (o, v) => o with { DownloaderImage = v }),
             Text("--console-image", "Console image.", d.ConsoleImage, (o, v) => o with { ConsoleImage = v }),

@@ -37,8 +37,10 @@ internal static class T9kManifests
                             Resources = Resources(options),
                             // Knative (under MLService) has no startup probe; its readiness probe keeps traffic off a pod still loading.
                             ReadinessProbe = InferenceServer.Readiness(options, withPort: false),
+                            VolumeMounts = EncryptionSecret.Mounts(options),
                         },
                     ],
+                    Volumes = EncryptionSecret.Volumes(options),
                 },
             }));
 

@@ -1,4 +1,5 @@
 using Checkpoints.Sources;
+using Tensorizer.Crypto;
 
 namespace Checkpoints.Conversion;
 
@@ -33,6 +34,12 @@ public sealed record ConversionRequest
 
     /// <summary>Create the output's S3 bucket when it does not exist (local S3 emulators start empty).</summary>
     public bool CreateBucket { get; init; }
+
+    /// <summary>
+    /// Encrypt <c>model.tensors</c> as upstream tensorizer does (what vLLM's <c>encryption_keyfile</c> and
+    /// <c>TENSORIZER_KEY_FILE</c> decrypt); null writes it plain. Config and tokenizer files stay plain.
+    /// </summary>
+    public TensorEncryption? Encryption { get; init; }
 
     /// <summary>Tokens, endpoints and parallelism for the hubs and S3.</summary>
     public SourceSettings Settings { get; init; } = SourceSettings.FromEnvironment();

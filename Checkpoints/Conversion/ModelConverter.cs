@@ -12,7 +12,7 @@ namespace Checkpoints.Conversion;
 /// The seed's download job, for any supported checkpoint: resolve the source's files at a revision, fetch the ones a
 /// model needs (resuming partial downloads), convert tensor by tensor to <c>model.tensors</c> (memory bounded by the
 /// largest tensor), publish config and tokenizer files beside it, and write the completion marker last. A finished
-/// output for the same source revision and dtype is skipped unless forced. Every run, skipped or not, removes what an
+/// output for the same source revision, dtype and encryption is skipped unless forced. Every run, skipped or not, removes what an
 /// interrupted one left behind once the output is complete: partial folders and the downloaded checkpoint.
 /// </summary>
 public static class ModelConverter
@@ -51,7 +51,7 @@ public static class ModelConverter
 
         progress?.Report(new ConversionProgress(ConversionPhase.Resolving, 0, 0, 0, 0, source.Location));
         var listing = await source.ListAsync(cancellationToken).ConfigureAwait(false);
-        var marker = new CompletionMarker(source.Location, listing.Revision, request.Dtype, 0, 0);
+        var marker = new CompletionMarker(source.Location, listing.Revision, request.Dtype, 0, 0, EncryptionLabel.Of(request.Encryption));
         // One folder per revision: a file of the same name and size from another revision is never taken for this one's.
         var downloadRoot = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
         var downloads = Path.GetFullPath(Path.Combine(downloadRoot, string.Concat(listing.Revision.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'))));
@@ -100,7 +100,7 @@ public static class ModelConverter
             progress?.Report(new ConversionProgress(ConversionPhase.Converting, done += bytes.Length, total, ++written, tensors.Count, t.Name));
             return [bytes];
         })).ToList();
-        await output.WriteTensorsAsync(toWrite, cancellationToken).ConfigureAwait(false);
+        await output.WriteTensorsAsync(toWrite, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         var sideFiles = Models.ModelFolder.SideFiles.Where(name => File.Exists(Path.Combine(local, name))).ToList();
         for (var i = 0; i < sideFiles.Count; i++)

@@ -6,14 +6,15 @@ namespace Checkpoints.Outputs;
 
 /// <summary>
 /// <c>.tensorizer-complete.json</c>, written last: its presence means the model folder is whole, and its content
-/// says from which source revision and dtype, so an identical conversion can be skipped.
+/// says from which source revision and dtype, and with which encryption (<see cref="EncryptionLabel"/>; null: plain, as
+/// every marker written before encryption), so an identical conversion can be skipped.
 /// </summary>
-public sealed record CompletionMarker(string Source, string Revision, string Dtype, int Tensors, long Bytes)
+public sealed record CompletionMarker(string Source, string Revision, string Dtype, int Tensors, long Bytes, string? Encryption = null)
 {
     public const string FileName = ".tensorizer-complete.json";
 
     public bool SameConversion(CompletionMarker other) =>
-        other is not null && other.Source == Source && other.Revision == Revision && other.Dtype == Dtype;
+        other is not null && other.Source == Source && other.Revision == Revision && other.Dtype == Dtype && other.Encryption == Encryption;
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this);
 

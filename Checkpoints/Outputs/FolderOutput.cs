@@ -1,3 +1,4 @@
+using Tensorizer.Crypto;
 using Tensorizer.Writing;
 
 namespace Checkpoints.Outputs;
@@ -41,10 +42,10 @@ internal sealed class FolderOutput(string folder, IFreeSpaceProbe? freeSpace = n
         _partial = Directory.CreateDirectory(Path.Combine(_folder, $".partial-{Guid.NewGuid():N}")).FullName;
     }
 
-    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken)
+    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, TensorEncryption? encryption, CancellationToken cancellationToken)
     {
         DiskSpace.EnsureRoom([new SpaceNeed(_folder, tensors.Sum(t => t.DataLength), "model.tensors")], freeSpace);
-        return TensorWriter.WriteFileAsync(Path.Combine(Partial, "model.tensors"), tensors, cancellationToken);
+        return TensorWriter.WriteFileAsync(Path.Combine(Partial, "model.tensors"), tensors, encryption, cancellationToken);
     }
 
     public Task AddFileAsync(string localPath, string name, CancellationToken cancellationToken)

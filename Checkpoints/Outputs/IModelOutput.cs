@@ -1,3 +1,4 @@
+using Tensorizer.Crypto;
 using Tensorizer.Writing;
 
 namespace Checkpoints.Outputs;
@@ -17,7 +18,8 @@ internal interface IModelOutput : IDisposable
 
     Task BeginAsync(CancellationToken cancellationToken);
 
-    Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken);
+    /// <summary>Writes <c>model.tensors</c>, encrypted as upstream does when <paramref name="encryption"/> is given.</summary>
+    Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, TensorEncryption? encryption, CancellationToken cancellationToken);
 
     Task AddFileAsync(string localPath, string name, CancellationToken cancellationToken);
 

@@ -1,5 +1,6 @@
 using Amazon.S3;
 using Amazon.S3.Model;
+using Tensorizer.Crypto;
 using Tensorizer.Writing;
 using S3Location = Tensorizer.Sources.S3.S3Location;
 
@@ -32,8 +33,8 @@ internal sealed class S3Output(IAmazonS3 client, S3Location prefix, bool createB
         await client.DeleteObjectAsync(Marker.Bucket, Marker.Key, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken) =>
-        S3TensorWriter.WriteAsync(client, prefix.Child("model.tensors"), tensors, cancellationToken);
+    public Task WriteTensorsAsync(IReadOnlyList<TensorToWrite> tensors, TensorEncryption? encryption, CancellationToken cancellationToken) =>
+        S3TensorWriter.WriteAsync(client, prefix.Child("model.tensors"), tensors, encryption, options: null, cancellationToken);
 
     public Task AddFileAsync(string localPath, string name, CancellationToken cancellationToken)
     {

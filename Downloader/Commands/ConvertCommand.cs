@@ -8,7 +8,8 @@ namespace Downloader.Commands;
 /// <summary>
 /// <c>convert --source SOURCE --output OUTPUT [--dtype float16]</c>: the seed's download job for any supported
 /// checkpoint. Configured by arguments, or by environment variables as a Kubernetes Job (<c>SOURCE</c>,
-/// <c>OUTPUT</c>, <c>DTYPE</c>, <c>HF_TOKEN</c>, <c>HF_ENDPOINT</c>, <c>MODELSCOPE_ENDPOINT</c>, the S3 variables).
+/// <c>OUTPUT</c>, <c>DTYPE</c>, <c>HF_TOKEN</c>, <c>HF_ENDPOINT</c>, <c>MODELSCOPE_ENDPOINT</c>, the S3 variables,
+/// <c>ENCRYPT_KEY_FILE</c> / <c>ENCRYPT_PASSPHRASE_FILE</c>).
 /// </summary>
 internal static class ConvertCommand
 {
@@ -41,6 +42,8 @@ internal static class ConvertCommand
         {
             source, output, dtype, force, include, exclude, downloads, keep, createBucket, parallel, connections,
         };
+        var encryption = new EncryptionOptions();
+        encryption.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var request = new ConversionRequest
@@ -54,6 +57,7 @@ internal static class ConvertCommand
                 DownloadFolder = parse.GetValue(downloads),
                 KeepDownloads = parse.GetValue(keep),
                 CreateBucket = parse.GetValue(createBucket),
+                Encryption = encryption.Resolve(parse),
                 Settings = SourceSettings.FromEnvironment() with
                 {
                     ParallelDownloads = Math.Max(1, parse.GetValue(parallel)),
@@ -64,7 +68,7 @@ internal static class ConvertCommand
             var result = await ModelConverter.ConvertAsync(request, new ConversionProgressLine(clock), ct);
             Console.Out.WriteLine(result.Skipped
                 ? $"{result.Output} is already complete for {request.Source} at revision {result.Revision} (use --force to convert again)"
-                : $"wrote {result.Output}: {result.Tensors} tensors, {InspectCommand.Bytes(result.Bytes)} from {request.Source} at revision {result.Revision} in {clock.Elapsed.TotalSeconds:0.0} s");
+                : $"wrote {result.Output}{(request.Encryption is null ? "" : " (encrypted)")}: {result.Tensors} tensors, {InspectCommand.Bytes(result.Bytes)} from {request.Source} at revision {result.Revision} in {clock.Elapsed.TotalSeconds:0.0} s");
             return ExitCodes.Success;
         });
         return command;

@@ -67,6 +67,24 @@ public sealed class TensorEncryption
         return new TensorEncryption(key, parameters, SecretBoxChunks.DefaultChunkSize);
     }
 
+    /// <summary>Reads a passphrase file as UTF-8; one trailing line break (as <c>echo</c> leaves) is not part of it.</summary>
+    public static TensorEncryption FromPassphraseFile(string path)
+    {
+        var text = File.ReadAllText(path, System.Text.Encoding.UTF8);
+        text = text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('\n') ? text[..^1] : text;
+        return string.IsNullOrEmpty(text) ? throw new ArgumentException($"Passphrase file {path} is empty.") : FromPassphrase(text);
+    }
+
+    /// <summary>An encryption from the given files, at most one of them set; null when neither is (write plain).</summary>
+    public static TensorEncryption? FromFiles(string? keyFile, string? passphraseFile) =>
+        (string.IsNullOrEmpty(keyFile), string.IsNullOrEmpty(passphraseFile)) switch
+        {
+            (true, true) => null,
+            (false, true) => FromKeyFile(keyFile!),
+            (true, false) => FromPassphraseFile(passphraseFile!),
+            _ => throw new ArgumentException("Give either an encryption key file or a passphrase file, not both."),
+        };
+
     /// <summary>The crypt info a tensor of this length carries (placeholder MACs: its size is all planning needs).</summary>
     internal CryptInfo PlaceholderInfo(long dataLength) => dataLength == 0
         ? CryptInfo.Empty

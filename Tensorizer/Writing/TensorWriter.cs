@@ -49,8 +49,8 @@ public static class TensorWriter
         }
     }
 
-    /// <summary>The length of the file these tensors make; validates them as writing would.</summary>
-    internal static long FileLength(IReadOnlyList<TensorToWrite> tensors) => FileLayout.Plan(tensors, encryption: null).FileLength;
+    /// <summary>The length of the file these tensors make, encrypted or not; validates them as writing would.</summary>
+    internal static long FileLength(IReadOnlyList<TensorToWrite> tensors, Crypto.TensorEncryption? encryption) => FileLayout.Plan(tensors, encryption).FileLength;
 
     /// <summary>Writes the whole file sequentially to a stream (a file, an upload, memory).</summary>
     public static Task WriteAsync(Stream output, IReadOnlyList<TensorToWrite> tensors, CancellationToken cancellationToken = default) =>

@@ -25,6 +25,7 @@ public sealed class PublishCommandTests : IDisposable
     [InlineData("--min-replicas", "-1", "--min-replicas -1 is less than 0")]
     [InlineData("--startup-seconds", "5", "--startup-seconds 5 is less than 10")]
     [InlineData("--storage-class", "Fast_NVMe", "--storage-class 'Fast_NVMe' is not a Kubernetes name")]
+    [InlineData("--encryption-secret", "Model_Key", "--encryption-secret 'Model_Key' is not a Kubernetes name")]
     public async Task ABadOptionIsRefusedAndNamed(string option, string value, string message)
     {
         var (code, output, error) = await PublishAsync(option, value);
@@ -62,6 +63,19 @@ public sealed class PublishCommandTests : IDisposable
         Assert.Equal(
             "convert --source builtin://tiny-gptj --output /mnt/tiny --dtype float32",
             string.Join(' ', converter["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray()));
+    }
+
+    [Fact]
+    public async Task TheEncryptionSecretReachesTheServiceAndTheConverter()
+    {
+        var (code, _, error) = await PublishAsync("--encryption-secret", "model-key");
+        Assert.True(code == PublishCommand.Success, error);
+        var converter = await File.ReadAllTextAsync(Path.Combine(_folder, "converter.yaml"));
+        var serving = await File.ReadAllTextAsync(Path.Combine(_folder, "serving.yaml"));
+        Assert.Contains("secretName: model-key", converter, StringComparison.Ordinal);
+        Assert.Contains("ENCRYPT_KEY_FILE", converter, StringComparison.Ordinal);
+        Assert.Contains("secretName: model-key", serving, StringComparison.Ordinal);
+        Assert.Contains("TENSORIZER_KEY_FILE", serving, StringComparison.Ordinal);
     }
 
     [Fact]

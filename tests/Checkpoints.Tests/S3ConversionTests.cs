@@ -65,6 +65,36 @@ public sealed class S3ConversionTests(MotoServerFixture moto) : IClassFixture<Mo
     }
 
     [Fact]
+    public async Task An_encrypted_S3_output_decrypts_to_the_plain_local_conversion()
+    {
+        var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var output = $"s3://{_bucket}/models/encrypted/";
+        var request = new ConversionRequest
+        {
+            Source = "builtin://tiny-gptj",
+            Output = output,
+            Dtype = "float32",
+            Encryption = Tensorizer.Crypto.TensorEncryption.FromKey(key),
+            DownloadFolder = Path.Combine(_root, "downloads"),
+            Settings = new SourceSettings { S3 = moto.Settings() },
+        };
+        await ModelConverter.ConvertAsync(request);
+        Assert.StartsWith("key:", (await CompletionMarker.ReadAsync(_client, S3Location.ParsePrefix(output), CancellationToken.None))!.Encryption, StringComparison.Ordinal);
+
+        var local = Path.Combine(_root, "plain");
+        await ModelConverter.ConvertAsync(request with { Output = local, Encryption = null });
+        await using var plain = await TensorFile.OpenAsync(Path.Combine(local, "model.tensors"));
+        await using var remote = await TensorFile.OpenAsync(await S3RangeSource.OpenAsync(_client, S3Location.Parse(output + "model.tensors")), ownsSource: true);
+        Assert.True(remote.Header.HasCryptInfo);
+        var decryption = new LoadOptions { Decryption = Tensorizer.Crypto.DecryptionKey.FromKey(key) };
+        Assert.Empty(await remote.VerifyAsync(decryption));
+        var expected = await plain.ReadBytesAsync();
+        var actual = await remote.ReadBytesAsync(options: decryption);
+        Assert.All(expected, e => Assert.Equal(e.Value, actual[e.Key]));
+        Assert.True((await ModelConverter.ConvertAsync(request with { Encryption = Tensorizer.Crypto.TensorEncryption.FromKey(key) })).Skipped);
+    }
+
+    [Fact]
     public async Task A_missing_bucket_is_a_clear_error()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => ModelConverter.ConvertAsync(new ConversionRequest
