@@ -50,7 +50,9 @@ public static class ModelFolder
         using var config = ModelConfig.ReadJson(folder);
         var architecture = ModelRegistry.For(config.RootElement);
         // The tokenizer needs nothing from the weights: it loads on another thread while they are read.
-        var tokenizerLoad = Task.Run(() => timeline.Measure(LoadStage.Tokenizer, () => ModelTokenizer.Load(folder)), cancellationToken);
+        // Its own thread, not the pool's: CPU-bound for a few hundred ms, it would hold back a small pool's requests.
+        var tokenizerLoad = Task.Factory.StartNew(
+            () => timeline.Measure(LoadStage.Tokenizer, () => ModelTokenizer.Load(folder)), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         timeline.Measure(LoadStage.Runtime, () => TorchRuntime.Start(options.Device));
         var model = timeline.Measure(LoadStage.Construction, () => architecture.Create(config.RootElement, options.Dtype, options.Device));
         try

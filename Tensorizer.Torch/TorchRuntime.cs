@@ -21,10 +21,11 @@ public static partial class TorchRuntime
         }
     }
 
-    private static readonly Lazy<Task> CpuStart = new(() => Task.Run(() => TorchSharp.torch.InitializeDeviceType(DeviceType.CPU)));
+    private static readonly Lazy<Task> CpuStart = new(() => Task.Factory.StartNew(
+        () => TorchSharp.torch.InitializeDeviceType(DeviceType.CPU), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
 
     /// <summary>
-    /// Begins loading libtorch (hundreds of MB of native libraries) on a pool thread, so a server can do it while its
+    /// Begins loading libtorch (hundreds of MB of native libraries) on its own thread, so a server can do it while its
     /// host starts; <see cref="Start"/> then only waits for what is left. Call after <see cref="EnableTransparentHugePages"/>.
     /// </summary>
     public static Task Preload() => CpuStart.Value;

@@ -85,6 +85,10 @@ internal static class SoakBenchmark
         {
             return $"no answer: {e.Message}";
         }
+        catch (TaskCanceledException)
+        {
+            return "no answer within the client's timeout";
+        }
     }
 
     private static void Report(Stopwatch clock, int ok, int failed, ServiceProcess service) =>

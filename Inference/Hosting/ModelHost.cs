@@ -41,6 +41,9 @@ public sealed partial class ModelHost(
     {
         await Task.Yield(); // let the host start listening: liveness must not wait for the load
         _clock.Start();
+        // libtorch's first load blocks for a second or more: on its own thread, awaited, never on the pool that
+        // serves the health and status requests of the load.
+        await Tensorizer.Torch.TorchRuntime.Preload();
         string? location = null;
         string? temporary = null;
         try

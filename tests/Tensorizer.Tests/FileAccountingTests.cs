@@ -95,7 +95,7 @@ public class FileAccountingTests
     }
 
     [Fact]
-    public async Task A_gap_and_an_overlap_between_tensors_are_found()
+    public async Task A_gap_between_tensors_is_found_and_an_overlap_refused()
     {
         var file = WithTerminator(ThreeTensors().Build());
         var entries = IndexOffsets(file);
@@ -108,12 +108,13 @@ public class FileAccountingTests
         var account = await AccountAsync(gapped);
         Assert.Contains(account.Unaccounted, u => (u.Offset, u.Length) == (cHeader, 4) && u.Reason.Contains("between the data of 'b' and the header of 'lm_head.bias'", StringComparison.Ordinal));
 
-        // b's header pointed 4 bytes early: it overlaps a's data.
+        // b's header pointed 4 bytes early: it overlaps a's data, which opening the file already refuses.
         var overlapped = (byte[])file.Clone();
         var (bHeaderAt, bHeader, _, _) = entries[1];
         BinaryPrimitives.WriteUInt64LittleEndian(overlapped.AsSpan(bHeaderAt), (ulong)(bHeader - 4));
-        account = await AccountAsync(overlapped);
-        Assert.Contains(account.Unaccounted, u => (u.Offset, u.Length) == (bHeader - 4, 4) && u.Reason == "the header of 'b' overlaps the data of 'a'");
+        var refused = await Assert.ThrowsAsync<TensorizerFormatException>(() => AccountAsync(overlapped));
+        Assert.Contains("'b'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("overlaps tensor 'a'", refused.Message, StringComparison.Ordinal);
     }
 
     private static async Task<FileAccount> AccountAsync(byte[] file)

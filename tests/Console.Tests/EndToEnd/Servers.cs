@@ -29,6 +29,9 @@ internal static class Servers
     /// <summary>The inference service on the embedded tiny GPT-J; not waited for: the console is to watch it load.</summary>
     public static async Task<WebApplication> StartInferenceAsync(int port)
     {
+        // As the service's Program starts it: libtorch loading before requests arrive. dlopen of its 400 MB holds
+        // the dynamic loader's lock, which stalls the first requests of a process for a second or more.
+        await Tensorizer.Torch.TorchRuntime.Preload();
         var app = Inference.Startup.Build(
             ["--urls", $"http://127.0.0.1:{port}"],
             builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["EXIT_ON_LOAD_FAILURE"] = "false" }));
