@@ -67,13 +67,13 @@ internal static class LoadBenchmark
             // In a fresh process each time, as the service: a second load in one process reuses touched memory.
             var seconds = Best(() => LoaderInFreshProcess(file, dtype));
             loaderRates.Add(bytes / seconds);
-            Row($"loader → new CPU tensors, {(dtype == "keep" ? "file dtype" : "cast to float32")}, readers {LoaderReaders}, own process", bytes / seconds, $"{bytes / seconds / (bytes / cat),4:0.00}× cat");
+            Row($"loader → new tensors, {(dtype == "keep" ? "file dtype" : "cast to float32")}, {LoaderReaders} readers", bytes / seconds, $"{bytes / seconds / (bytes / cat),4:0.00}× cat");
         }
 
         foreach (var dtype in new[] { "model-float16", "model-float32" })
         {
             var seconds = Best(() => LoaderInFreshProcess(file, dtype));
-            Row($"ModelFolder.LoadAsync (the service's load, no server), {dtype[6..]}", bytes / seconds, $"{bytes / seconds / loaderRates[dtype == "model-float16" ? 0 : 1],4:0.00}× loader");
+            Row($"ModelFolder.LoadAsync (no server), {dtype[6..]}", bytes / seconds, $"{bytes / seconds / loaderRates[dtype == "model-float16" ? 0 : 1],4:0.00}× loader");
         }
 
         foreach (var (dtype, loaderRate) in new[] { ("float16", loaderRates[0]), ("float32", loaderRates[1]) })
