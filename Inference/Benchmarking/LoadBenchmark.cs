@@ -142,19 +142,7 @@ internal static class LoadBenchmark
 
     private static double LoaderInFreshProcess(string file, string dtype)
     {
-        var self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(LoadBenchmark).Assembly.Location);
-        }
-
-        foreach (var argument in new[] { "benchmark-load", "--loader", file, dtype })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var loader = Process.Start(start)!;
+        using var loader = Process.Start(ServiceProcess.StartInfoForThisProgram("benchmark-load", "--loader", file, dtype))!;
         var output = loader.StandardOutput.ReadToEnd();
         loader.WaitForExit();
         return double.Parse(output.Trim().Split('\n')[^1], CultureInfo.InvariantCulture);

@@ -52,15 +52,8 @@ internal sealed class ServiceProcess : IDisposable
     public static ServiceProcess Start(IReadOnlyDictionary<string, string> environment, bool showLog = false)
     {
         var port = FreePort();
-        var self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(ServiceProcess).Assembly.Location); // `dotnet Inference.dll`, not the apphost
-        }
-
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        var start = StartInfoForThisProgram("--urls", $"http://127.0.0.1:{port}");
+        start.RedirectStandardError = true;
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
@@ -124,6 +117,24 @@ internal sealed class ServiceProcess : IDisposable
         }
 
         _process.Dispose();
+    }
+
+    /// <summary>This program again with <paramref name="arguments"/>: the apphost directly, or <c>dotnet Inference.dll</c>.</summary>
+    public static ProcessStartInfo StartInfoForThisProgram(params string[] arguments)
+    {
+        var self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(ServiceProcess).Assembly.Location);
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
     }
 
     private static int FreePort()

@@ -92,7 +92,7 @@ public sealed partial class ModelHost(
             _timeline.Measure(LoadStage.WarmUp, () => generator.Generate(["Hello"], new GenerationOptions { MaxNewTokens = 1 }, stoppingToken));
             foreach (var stage in _timeline.Completed)
             {
-                metrics.LoadDuration.Record(stage.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("phase", StageName(stage.Stage)));
+                metrics.LoadDuration.Record(stage.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("phase", LoadTimeline.NameOf(stage.Stage)));
             }
 
             LogStages(_timeline);
@@ -142,9 +142,6 @@ public sealed partial class ModelHost(
         _generator?.Dispose();
         base.Dispose();
     }
-
-    /// <summary>The metric's phase label: the stage in snake case, as <c>/status</c> spells it.</summary>
-    private static string StageName(LoadStage stage) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(stage.ToString());
 
     private static ModelLoadOptions LoadOptionsFor(InferenceOptions options, string tensorsLocation, LoadTimeline timeline) => new()
     {
