@@ -28,6 +28,13 @@ public sealed record FileHeader(int Version, ulong FeatureFlags, ulong TensorDat
     /// </summary>
     public const int VersionedEntriesVersion = 5;
 
+    /// <summary>
+    /// Format version of upstream's unreleased 3.0 development layout (<c>HEADERS_AT_TOP_TENSORIZER_VERSION</c>):
+    /// all tensor headers together after the index, before the data. The same number as
+    /// <see cref="VersionedEntriesVersion"/>; <see cref="TensorIndex"/> tells the two apart by the first entry.
+    /// </summary>
+    public const int HeaderBlockVersion = 5;
+
     /// <summary>The metadata block size every tensorizer writer uses.</summary>
     public const int DefaultMetadataSize = 256 * 1024;
 

@@ -16,6 +16,23 @@ public sealed record TensorEntry(
     /// <summary>Dims are stored as u64 in the index entry and the tensor header (a v5 entry of version 5).</summary>
     public bool LongDimensions { get; init; }
 
+    /// <summary>
+    /// The header sits in the header block after the index (upstream's 3.0 development layout), not in front of
+    /// its data; its length is then its own size field, and its hashes omit the hash section.
+    /// </summary>
+    public bool InHeaderBlock { get; init; }
+
+    private readonly long? _headerLength;
+
+    /// <summary>In front of the data, the header fills the gap up to it; in the header block, its own size field says.</summary>
+    public long HeaderLength
+    {
+        get => _headerLength ?? DataOffset - HeaderOffset;
+        init => _headerLength = value;
+    }
+
+    public long HeaderEnd => HeaderOffset + HeaderLength;
+
     public long ElementCount => Shape.Aggregate(1L, (product, dim) => product * dim);
 
     /// <summary>Bytes the tensor occupies once loaded (meta tensors are stored empty but load as zeros).</summary>
@@ -23,8 +40,6 @@ public sealed record TensorEntry(
 
     /// <summary>A v4 meta tensor: stored without data, loaded as zeros.</summary>
     public bool IsMeta => DataLength == 0 && LoadedLength != 0;
-
-    public long HeaderLength => DataOffset - HeaderOffset;
 
     public long DataEnd => DataOffset + DataLength;
 

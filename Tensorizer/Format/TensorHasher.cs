@@ -29,6 +29,12 @@ public sealed class TensorHasher : IDisposable
     public static TensorHasher ForHeader(ReadOnlySpan<byte> headerBytes, TensorHeader header)
     {
         ArgumentNullException.ThrowIfNull(header);
+        if (header.HashesOmitHashFields)
+        {
+            var (fieldsStart, fieldsLength) = header.HashFieldsRange;
+            return new TensorHasher([.. headerBytes[..fieldsStart], .. headerBytes[(fieldsStart + fieldsLength)..]], []);
+        }
+
         var ranges = header.Hashes.Select(h => (h.ValueOffset, h.Value.Length));
         if (header.CryptInfoRange.Length == 0)
         {

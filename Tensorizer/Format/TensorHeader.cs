@@ -32,6 +32,15 @@ public sealed record TensorHeader(
     /// <summary>Where the crypt info block, its length prefix included, sits in the header: hashes skip it, as upstream.</summary>
     public (int Offset, int Length) CryptInfoRange { get; init; }
 
+    /// <summary>
+    /// Where the hash section (its length, count and hashes) and the crypt info after it sit. A header in a header
+    /// block hashes without all of it (upstream's <c>HEADER_HASHES_OMIT_HASH_FIELDS_TENSORIZER_VERSION</c>).
+    /// </summary>
+    public (int Offset, int Length) HashFieldsRange { get; init; }
+
+    /// <summary>The header comes from a header block: its hashes cover it without <see cref="HashFieldsRange"/>.</summary>
+    public bool HashesOmitHashFields { get; init; }
+
     /// <summary>Parses a header and checks it against the index entry that points at it.</summary>
     /// <param name="hasCryptInfo">The file's <see cref="FileHeader.HasCryptInfo"/>: a crypt info block follows the hashes.</param>
     public static TensorHeader Parse(ReadOnlySpan<byte> bytes, TensorEntry entry, bool hasCryptInfo = false)
@@ -50,6 +59,7 @@ public sealed record TensorHeader(
         var name = TensorName.Decode(reader.ReadBytes(reader.ReadUInt16()), kind);
         var dtype = TensorDtype.Parse(reader.ReadAscii(reader.ReadByte(), "dtype"));
         var shape = TensorIndex.ReadShape(ref reader, reader.ReadByte(), entry.LongDimensions);
+        var hashFieldsStart = reader.Position;
         var hashes = ReadHashes(ref reader, context);
         var cryptStart = reader.Position;
         var crypt = hasCryptInfo ? ReadCryptInfo(ref reader, context) : null;
@@ -62,7 +72,13 @@ public sealed record TensorHeader(
         }
 
         var dataLength = reader.ReadInt64();
-        var header = new TensorHeader(moduleIndex, kind, name, dtype, shape, hashes, dataLength) { Crypt = crypt, CryptInfoRange = cryptRange };
+        var header = new TensorHeader(moduleIndex, kind, name, dtype, shape, hashes, dataLength)
+        {
+            Crypt = crypt,
+            CryptInfoRange = cryptRange,
+            HashFieldsRange = (hashFieldsStart, bytes.Length - sizeof(long) - hashFieldsStart),
+            HashesOmitHashFields = entry.InHeaderBlock,
+        };
         header.CheckAgainst(entry, context);
         return header;
     }

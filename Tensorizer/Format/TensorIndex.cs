@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections;
 
 namespace Tensorizer.Format;
@@ -14,9 +15,11 @@ public sealed class TensorIndex : IReadOnlyList<TensorEntry>
     private readonly TensorEntry[] _entries;
     private readonly Dictionary<string, TensorEntry> _byName;
 
-    internal TensorIndex(TensorEntry[] entries)
+    internal TensorIndex(TensorEntry[] entries, bool headerBlock = false, long encodedLength = 0)
     {
         _entries = entries;
+        HeaderBlock = headerBlock;
+        EncodedLength = encodedLength;
         _byName = new Dictionary<string, TensorEntry>(entries.Length, StringComparer.Ordinal);
         foreach (var entry in entries)
         {
@@ -28,6 +31,15 @@ public sealed class TensorIndex : IReadOnlyList<TensorEntry>
     }
 
     public int Count => _entries.Length;
+
+    /// <summary>
+    /// All tensor headers sit together after the index (upstream's 3.0 development layout, also version 5), so
+    /// their lengths are known only once <see cref="HeaderBlockLayout"/> has read them.
+    /// </summary>
+    public bool HeaderBlock { get; }
+
+    /// <summary>Bytes of the metadata block the entries occupy; writers zero the rest.</summary>
+    public long EncodedLength { get; }
 
     public TensorEntry this[int index] => _entries[index];
 
@@ -60,20 +72,41 @@ public sealed class TensorIndex : IReadOnlyList<TensorEntry>
         }
 
         var dataStart = FileHeader.MetadataOffset + (long)header.MetadataSize;
+        var headerBlock = HasHeaderBlock(metadata, header.Version);
         var entries = new TensorEntry[(int)header.TensorCount];
         var reader = new SpanReader(metadata, "Metadata index");
         for (var i = 0; i < entries.Length; i++)
         {
-            entries[i] = ReadEntry(ref reader, header.Version, dataStart, fileLength);
+            entries[i] = ReadEntry(ref reader, header.Version, headerBlock, dataStart, fileLength);
         }
 
-        TensorExtents.RequireDisjoint(entries);
-        return new TensorIndex(entries);
+        if (!headerBlock)
+        {
+            TensorExtents.RequireDisjoint(entries);
+        }
+
+        return new TensorIndex(entries, headerBlock, reader.Position);
     }
 
-    private static TensorEntry ReadEntry(ref SpanReader reader, int version, long dataStart, long fileLength)
+    /// <summary>The same index with each header's length as read from the header block; refuses overlaps.</summary>
+    internal TensorIndex WithHeaderLengths(IReadOnlyList<long> headerLengths)
     {
-        var longDimensions = version >= FileHeader.VersionedEntriesVersion && ReadEntryVersion(reader.ReadUInt32());
+        var entries = _entries.Select((e, i) => e with { HeaderLength = headerLengths[i] }).ToArray();
+        TensorExtents.RequireDisjoint(entries);
+        return new TensorIndex(entries, HeaderBlock, EncodedLength);
+    }
+
+    /// <summary>
+    /// Two layouts share version 5: tensorizer 2.12 prefixes each entry with a u32 entry version (1 or 5, so its
+    /// upper half is zero), upstream's 3.0 development branch starts it with the u16 name length and the name,
+    /// whose first byte is never zero (names are non-empty text). The first entry's upper half tells them apart.
+    /// </summary>
+    private static bool HasHeaderBlock(ReadOnlySpan<byte> metadata, int version) =>
+        version >= FileHeader.HeaderBlockVersion && metadata.Length >= 4 && BinaryPrimitives.ReadUInt16LittleEndian(metadata[2..]) != 0;
+
+    private static TensorEntry ReadEntry(ref SpanReader reader, int version, bool headerBlock, long dataStart, long fileLength)
+    {
+        var longDimensions = version >= FileHeader.VersionedEntriesVersion && !headerBlock && ReadEntryVersion(reader.ReadUInt32());
         var nameBytes = reader.ReadBytes(reader.ReadUInt16());
         var kind = ReadKind(reader.ReadByte());
         var name = TensorName.Decode(nameBytes, kind);
@@ -82,7 +115,11 @@ public sealed class TensorIndex : IReadOnlyList<TensorEntry>
         var headerOffset = ReadOffset(reader.ReadUInt64(), fileLength, name, "header offset");
         var dataOffset = ReadOffset(reader.ReadUInt64(), fileLength, name, "data offset");
         var dataLength = ReadOffset(reader.ReadUInt64(), fileLength, name, "data length");
-        var entry = new TensorEntry(name, kind, dtype, shape, headerOffset, dataOffset, dataLength) { LongDimensions = longDimensions };
+        var entry = new TensorEntry(name, kind, dtype, shape, headerOffset, dataOffset, dataLength)
+        {
+            LongDimensions = longDimensions,
+            InHeaderBlock = headerBlock,
+        };
         Validate(entry, version, dataStart, fileLength);
         return entry;
     }
@@ -132,7 +169,8 @@ public sealed class TensorIndex : IReadOnlyList<TensorEntry>
             throw new TensorizerFormatException($"Tensor '{entry.Name}': shape [{string.Join(", ", entry.Shape)}] overflows.");
         }
 
-        if (entry.HeaderOffset < dataStart || entry.DataOffset <= entry.HeaderOffset || entry.HeaderLength > MaxHeaderLength)
+        // A header block's header lengths are checked once read (HeaderBlockLayout); the header is still before its data.
+        if (entry.HeaderOffset < dataStart || entry.DataOffset <= entry.HeaderOffset || (!entry.InHeaderBlock && entry.HeaderLength > MaxHeaderLength))
         {
             throw new TensorizerFormatException(
                 $"Tensor '{entry.Name}': header at {entry.HeaderOffset}..{entry.DataOffset} is not a valid header range after the metadata block (ends at {dataStart}).");

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using Tensorizer.Format;
 
 namespace Tensorizer.Reading;
@@ -33,7 +32,9 @@ public static class FileAccounting
         CheckPadding(metadata, file.Index, unaccounted);
 
         var dataStart = FileHeader.MetadataOffset + (long)file.Header.MetadataSize;
-        var (end, last) = CheckTensors(file.Index, dataStart, unaccounted);
+        var gaps = new List<UnaccountedBytes>();
+        var (end, last) = CheckTensors(file.Index, dataStart, unaccounted, gaps);
+        await CheckGapsAsync(file, gaps, unaccounted, cancellationToken).ConfigureAwait(false);
         var hasTerminator = await CheckTailAsync(file.Source, end, last, unaccounted, cancellationToken).ConfigureAwait(false);
         return new FileAccount(file.Source.Length, hasTerminator, [.. unaccounted.OrderBy(u => u.Offset)]);
     }
@@ -58,7 +59,7 @@ public static class FileAccounting
     /// <summary>Writers zero the metadata block past the last entry; anything there is an entry the count leaves out.</summary>
     private static void CheckPadding(ReadOnlySpan<byte> metadata, TensorIndex index, List<UnaccountedBytes> unaccounted)
     {
-        var used = index.Sum(EntryLength);
+        var used = index.EncodedLength;
         var padding = metadata[(int)used..];
         var first = padding.IndexOfAnyExcept((byte)0);
         if (first < 0)
@@ -71,14 +72,12 @@ public static class FileAccounting
             $"the metadata block holds non-zero bytes after the {index.Count} entries the header counts; the tensor count may be too low"));
     }
 
-    private static long EntryLength(TensorEntry entry) =>
-        TensorIndex.MinEntrySize + entry.Name.Encoded.Length + Encoding.ASCII.GetByteCount(entry.Dtype.Text) + (4L * entry.Shape.Count);
-
     /// <summary>Walks headers and data in file order from the end of the metadata block; returns where the last one ends.</summary>
-    private static (long End, TensorEntry? Last) CheckTensors(TensorIndex index, long dataStart, List<UnaccountedBytes> unaccounted)
+    private static (long End, TensorEntry? Last) CheckTensors(
+        TensorIndex index, long dataStart, List<UnaccountedBytes> unaccounted, List<UnaccountedBytes> gaps)
     {
         var regions = index
-            .SelectMany(e => new[] { (Start: e.HeaderOffset, End: e.DataOffset, What: $"the header of '{e.Name}'", Entry: e), (Start: e.DataOffset, End: e.DataEnd, What: $"the data of '{e.Name}'", Entry: e) })
+            .SelectMany(e => new[] { (Start: e.HeaderOffset, End: e.HeaderEnd, What: $"the header of '{e.Name}'", Entry: e), (Start: e.DataOffset, End: e.DataEnd, What: $"the data of '{e.Name}'", Entry: e) })
             .Where(r => r.End > r.Start)
             .OrderBy(r => r.Start)
             .ThenBy(r => r.End);
@@ -89,7 +88,7 @@ public static class FileAccounting
         {
             if (region.Start > cursor)
             {
-                unaccounted.Add(new(cursor, region.Start - cursor, $"between {previous} and {region.What}, not part of any indexed tensor"));
+                gaps.Add(new(cursor, region.Start - cursor, $"between {previous} and {region.What}, not part of any indexed tensor"));
             }
             else if (region.Start < cursor)
             {
@@ -106,6 +105,33 @@ public static class FileAccounting
 
         return (cursor, last);
     }
+
+    /// <summary>
+    /// Headers in front of their data leave no gaps. A header block's writer leaves zeros: room for more headers,
+    /// data aligned to 4096 bytes, then each tensor to 8; only zeros may fill such gaps.
+    /// </summary>
+    private static async Task CheckGapsAsync(
+        TensorFile file, List<UnaccountedBytes> gaps, List<UnaccountedBytes> unaccounted, CancellationToken cancellationToken)
+    {
+        foreach (var gap in gaps)
+        {
+            if (!file.Index.HeaderBlock || gap.Length > MaxPaddingLength)
+            {
+                unaccounted.Add(gap);
+                continue;
+            }
+
+            var bytes = new byte[gap.Length];
+            await file.Source.ReadAsync(gap.Offset, bytes, cancellationToken).ConfigureAwait(false);
+            if (bytes.AsSpan().ContainsAnyExcept((byte)0))
+            {
+                unaccounted.Add(gap with { Reason = $"{gap.Reason}, and not zero padding" });
+            }
+        }
+    }
+
+    /// <summary>Far above what a header block's writer pads (its slack is 1 KiB per spare header, 4 KiB alignment).</summary>
+    private const long MaxPaddingLength = TensorFile.MaxMetadataSize;
 
     /// <summary>After the last tensor: the terminator, or nothing; returns whether the terminator is there.</summary>
     private static async Task<bool> CheckTailAsync(

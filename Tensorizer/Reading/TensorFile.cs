@@ -59,6 +59,11 @@ public sealed class TensorFile : IAsyncDisposable
             var metadata = new byte[header.MetadataSize];
             await source.ReadAsync(FileHeader.MetadataOffset, metadata, cancellationToken).ConfigureAwait(false);
             var index = TensorIndex.Parse(metadata, header, source.Length);
+            if (index.HeaderBlock)
+            {
+                index = await MeasureHeaderBlockAsync(source, index, cancellationToken).ConfigureAwait(false);
+            }
+
             return new TensorFile(source, ownsSource, header, index);
         }
         catch when (ownsSource)
@@ -66,6 +71,21 @@ public sealed class TensorFile : IAsyncDisposable
             await source.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>One read of the header block gives every header's length (their sizes are not in the index).</summary>
+    private static async Task<TensorIndex> MeasureHeaderBlockAsync(IRangeSource source, TensorIndex index, CancellationToken cancellationToken)
+    {
+        var (start, length) = HeaderBlockLayout.Span(index);
+        if (length > Math.Min(MaxMetadataSize, index.Count * TensorIndex.MaxHeaderLength))
+        {
+            throw new TensorizerFormatException(
+                $"The header block of {length} bytes (from {start} to the first tensor data) is larger than {index.Count} tensor headers can be.");
+        }
+
+        var block = new byte[length];
+        await source.ReadAsync(start, block, cancellationToken).ConfigureAwait(false);
+        return HeaderBlockLayout.Measure(index, block, start);
     }
 
     /// <summary>Reads and parses one tensor's header (its hashes and module index live only there).</summary>

@@ -20,6 +20,12 @@ internal sealed class EncryptedRawFile(byte[] key)
     /// <summary>When set, a key derivation chunk (type 1, method 1) is written before the cipher chunk.</summary>
     public (ulong Ops, ulong Mem, byte[] Salt)? PasswordHash { get; init; }
 
+    /// <summary>
+    /// Upstream's 3.0 development layout instead: version 5 with flag bit 0, every header after the index, data from
+    /// the next 4096-byte boundary; each header's SHA-256 skips its hash section and crypt info.
+    /// </summary>
+    public bool HeaderBlock { get; init; }
+
     public EncryptedRawFile Add(string name, byte[] float32Data)
     {
         _tensors.Add((name, float32Data));
@@ -31,10 +37,18 @@ internal sealed class EncryptedRawFile(byte[] key)
         const int metadataSize = 4096;
         var index = new BinaryWriter(new MemoryStream());
         var body = new MemoryStream();
+        var sealedTensors = _tensors.Select(t => (t.Name, t.Data, Header: Header(t.Name, t.Data, out var cipher), Cipher: cipher)).ToArray();
         long position = 73 + metadataSize;
-        foreach (var (name, data) in _tensors)
+        var headersEnd = position + sealedTensors.Sum(t => t.Header.Length);
+        var dataPosition = HeaderBlock ? (headersEnd + 4095) & ~4095L : 0;
+        if (HeaderBlock)
         {
-            var header = Header(name, data, out var cipher);
+            body.Write(sealedTensors.SelectMany(t => t.Header).ToArray());
+            body.Write(new byte[dataPosition - headersEnd]);
+        }
+
+        foreach (var (name, data, header, cipher) in sealedTensors)
+        {
             var nameBytes = Encoding.UTF8.GetBytes(name);
             index.Write((ushort)nameBytes.Length);
             index.Write(nameBytes);
@@ -44,6 +58,16 @@ internal sealed class EncryptedRawFile(byte[] key)
             index.Write((byte)1);
             index.Write((uint)(data.Length / 4));
             index.Write((ulong)position);
+            if (HeaderBlock)
+            {
+                index.Write((ulong)dataPosition);
+                index.Write((ulong)data.Length);
+                body.Write(cipher);
+                position += header.Length;
+                dataPosition += data.Length;
+                continue;
+            }
+
             index.Write((ulong)(position + header.Length));
             index.Write((ulong)data.Length);
             body.Write(header);
@@ -53,8 +77,8 @@ internal sealed class EncryptedRawFile(byte[] key)
 
         var file = new BinaryWriter(new MemoryStream());
         file.Write("|TZR|"u8);
-        file.Write(3u);
-        file.Write(new byte[32]);
+        file.Write(HeaderBlock ? 5u : 3u);
+        file.Write(HeaderBlock ? [1, .. new byte[31]] : new byte[32]);
         file.Write((ulong)_tensors.Sum(t => t.Data.Length));
         file.Write(0UL);
         file.Write((ulong)_tensors.Count);
@@ -130,7 +154,8 @@ internal sealed class EncryptedRawFile(byte[] key)
         var head = ((MemoryStream)before.BaseStream).ToArray();
         var tail = BitConverter.GetBytes((long)data.Length);
 
-        var sha = SHA256.HashData([.. head, .. tail, .. data]);
+        const int hashFieldsAt = 8 + 2 + 1 + 2 + 1 + 3 + 1 + 4; // <QHBH, then (after the name) the dtype and one u32 dim
+        var sha = SHA256.HashData(HeaderBlock ? [.. head[..(hashFieldsAt + nameBytes.Length)], .. tail, .. data] : [.. head, .. tail, .. data]);
         sha.CopyTo(head, shaAt);
         return [.. head, .. BitConverter.GetBytes((ulong)cryptBlock.Length), .. cryptBlock, .. tail];
     }
