@@ -117,6 +117,7 @@ internal static class ConsoleManifests
         Kube.Env("Converter__Pvc", options.PvcName),
         Kube.Env("Converter__Cpu", options.ConverterCpu),
         Kube.Env("Converter__Memory", options.ConverterMemory),
+        .. options.EncryptionSecret is { } secret ? [Kube.Env("Converter__EncryptionSecret", secret)] : Array.Empty<V1EnvVar>(),
     ];
 
     /// <summary>Where the console reads the model volume (read-only: converter Jobs write it).</summary>

@@ -30,6 +30,12 @@ public sealed record ConverterOptions
     /// <summary>A Secret whose keys become the Job's environment (HF_TOKEN, AWS_ACCESS_KEY_ID, …).</summary>
     public string? Secret { get; init; }
 
+    /// <summary>
+    /// A Secret holding the raw 32-byte key under <c>key</c>: mounted read-only into the Job, which then writes
+    /// encrypted models (<c>ENCRYPT_KEY_FILE</c>) that the service decrypts with the same Secret.
+    /// </summary>
+    public string? EncryptionSecret { get; init; }
+
     public int BackoffLimit { get; init; } = 1;
 
     /// <summary>Finished Jobs are removed by Kubernetes after this long.</summary>
@@ -53,6 +59,7 @@ public sealed record ConverterOptions
             Cpu = section["Cpu"] is { Length: > 0 } cpu ? cpu : null,
             Memory = section["Memory"] is { Length: > 0 } memory ? memory : null,
             Secret = section["Secret"] is { Length: > 0 } secret ? secret : null,
+            EncryptionSecret = section["EncryptionSecret"] is { Length: > 0 } key ? key : null,
             BackoffLimit = section.GetValue("BackoffLimit", defaults.BackoffLimit),
             TtlSecondsAfterFinished = section.GetValue("TtlSecondsAfterFinished", defaults.TtlSecondsAfterFinished),
             PollInterval = section.GetValue("PollInterval", defaults.PollInterval),

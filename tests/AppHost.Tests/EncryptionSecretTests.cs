@@ -21,6 +21,17 @@ public sealed class EncryptionSecretTests
         Assert.Null(plainPod["containers"]![0]!["env"]);
     }
 
+    [Theory]
+    [InlineData(Platform.KServe)]
+    [InlineData(Platform.T9k)]
+    public void The_console_starts_its_converter_jobs_with_the_same_secret(Platform platform)
+    {
+        string ConsoleEnvironment(DeploymentOptions options) => string.Concat(ManifestSet.Build(options).Select(ManifestWriter.Render));
+        var options = new DeploymentOptions { Platform = platform, EncryptionSecret = "model-key" };
+        Assert.Matches(@"name: Converter__EncryptionSecret\s+value: model-key", ConsoleEnvironment(options));
+        Assert.DoesNotContain("Converter__EncryptionSecret", ConsoleEnvironment(options with { EncryptionSecret = null }), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_KServe_runtime_with_the_secret_still_matches_its_crd()
     {

@@ -6,13 +6,20 @@ namespace AdminConsole.Services.Conversions.Kubernetes;
 /// <summary>
 /// The converter Job: the Downloader image running <c>convert --source … --output … --dtype …</c> once (no restarts
 /// in the pod; the Job's own backoff retries, and a retry resumes its downloads), with the model PVC mounted for
-/// folder stores and a Secret's keys as environment for hub tokens and S3 keys.
+/// folder stores, a Secret's keys as environment for hub tokens and S3 keys, and an encryption key Secret mounted
+/// read-only (the same layout as the AppHost's published converter Job).
 /// </summary>
 public static class ConverterJob
 {
     public const string ManagedBy = "tensorizer-console";
     public const string ContainerName = "convert";
     private const string VolumeName = "models";
+    private const string KeyVolumeName = "tensorizer-key";
+    private const string KeyMountPath = "/var/run/secrets/tensorizer";
+    private const string KeyName = "key";
+
+    /// <summary>The variable <c>downloader convert</c> reads its encryption key file from.</summary>
+    public const string EncryptKeyFileVariable = "ENCRYPT_KEY_FILE";
 
     public static V1Job Build(string name, ConversionSpec spec, string output, ConverterOptions options)
     {
@@ -30,8 +37,12 @@ public static class ConverterJob
             Image = options.Image,
             Args = ["convert", "--source", spec.SourceUri, "--output", output, "--dtype", spec.Dtype, .. spec.Force ? new[] { "--force" } : []],
             EnvFrom = options.Secret is { } secret ? [new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = secret } }] : null,
+            Env = options.EncryptionSecret is null ? null : [new V1EnvVar { Name = EncryptKeyFileVariable, Value = $"{KeyMountPath}/{KeyName}" }],
             Resources = Resources(options),
-            VolumeMounts = options.Pvc is null ? null : [new V1VolumeMount { Name = VolumeName, MountPath = options.MountPath }],
+            VolumeMounts = NullIfEmpty([
+                .. options.Pvc is null ? [] : new[] { new V1VolumeMount { Name = VolumeName, MountPath = options.MountPath } },
+                .. options.EncryptionSecret is null ? [] : new[] { new V1VolumeMount { Name = KeyVolumeName, MountPath = KeyMountPath, ReadOnlyProperty = true } },
+            ]),
         };
         return new V1Job
         {
@@ -54,14 +65,21 @@ public static class ConverterJob
                     {
                         RestartPolicy = "Never",
                         Containers = [container],
-                        Volumes = options.Pvc is { } claim
-                            ? [new V1Volume { Name = VolumeName, PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = claim } }]
-                            : null,
+                        Volumes = NullIfEmpty([
+                            .. options.Pvc is { } claim
+                                ? new[] { new V1Volume { Name = VolumeName, PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = claim } } }
+                                : [],
+                            .. options.EncryptionSecret is { } keySecret
+                                ? new[] { new V1Volume { Name = KeyVolumeName, Secret = new V1SecretVolumeSource { SecretName = keySecret, Items = [new V1KeyToPath { Key = KeyName, Path = KeyName }] } } }
+                                : [],
+                        ]),
                     },
                 },
             },
         };
     }
+
+    private static List<T>? NullIfEmpty<T>(List<T> items) => items.Count == 0 ? null : items;
 
     /// <summary>A Job name from the destination: DNS-1123, at most 63 characters with the suffix that keeps it unique.</summary>
     public static string NameFor(string destination, string suffix)
