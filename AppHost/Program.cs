@@ -1,6 +1,7 @@
 using AppHost;
 using AppHost.Publishing;
 using Microsoft.Extensions.Configuration;
+using Tensorizer.Configuration;
 
 // `publish` writes the cluster manifests and exits before the distributed application exists: no DCP, no dashboard.
 if (args is ["publish", .. var publishArgs])
@@ -29,10 +30,10 @@ var inferencePort = builder.Configuration.GetValue("InferencePort", 8080);
 // The service starts once the conversion has exited successfully, and is healthy once the model is loaded.
 var inference = builder.AddProject<Projects.Inference>("inference")
     .WithHttpEndpoint(port: inferencePort == 0 ? null : inferencePort)
-    .WithEnvironment("MODEL_NAME", store.ModelName)
-    .WithEnvironment("MODEL_PATH", modelLocation)
-    .WithEnvironment("DEVICE", "cpu")
-    .WithEnvironment("DTYPE", LocalModelStore.Dtype)
+    .WithEnvironment(SettingNames.ModelName, store.ModelName)
+    .WithEnvironment(SettingNames.ModelPath, modelLocation)
+    .WithEnvironment(SettingNames.Device, "cpu")
+    .WithEnvironment(SettingNames.Dtype, LocalModelStore.Dtype)
     .WithHttpHealthCheck($"/v2/models/{store.ModelName}/ready")
     .WithS3(s3, moto)
     .WaitForCompletion(downloader);

@@ -1,5 +1,7 @@
 using Inference;
 using Inference.Benchmarking;
+using Inference.Hosting;
+using Microsoft.Extensions.Options;
 
 // The hugepage switch must reach libtorch's native getenv before TorchSharp loads it.
 Tensorizer.Torch.TorchRuntime.EnableTransparentHugePages();
@@ -19,5 +21,18 @@ if (args is ["soak", .. var soakArguments])
     return await SoakBenchmark.RunAsync(soakArguments);
 }
 
-await Startup.Build(args).RunAsync();
+await using var app = Startup.Build(args);
+try
+{
+    _ = app.Services.GetRequiredService<IOptions<InferenceOptions>>().Value; // the settings first, so a wrong one is all that is said
+    await app.StartAsync();
+}
+catch (OptionsValidationException e)
+{
+    // A setting is missing or wrong (InferenceOptions): say which, and stop before anything loads.
+    await Console.Error.WriteLineAsync($"The inference service cannot start: {e.Message}");
+    return 2;
+}
+
+await app.WaitForShutdownAsync();
 return Environment.ExitCode;

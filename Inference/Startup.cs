@@ -1,7 +1,10 @@
 using Inference.Hosting;
+using Inference.Protocols;
 using Inference.Protocols.KServeV1;
+using Inference.Protocols.OpenAI;
 using Inference.Serving;
 using Inference.Telemetry;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using ServiceDefaults;
 
@@ -28,19 +31,26 @@ public static class Startup
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower)));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
-        builder.Services.AddSingleton(InferenceOptions.FromConfiguration(builder.Configuration));
+        InferenceOptions.AddInferenceOptions(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<InferenceMetrics>();
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ModelHost>());
         builder.Services.AddSingleton<GenerationScheduler>();
         builder.Services.AddHostedService(services => services.GetRequiredService<GenerationScheduler>());
 
+        // What the protocols see of the model; a host may register its own in front of it first (tests do).
+        builder.Services.AddSingleton<ServedModel>();
+        builder.Services.TryAddSingleton<IServedModel>(services => services.GetRequiredService<ServedModel>());
+
         var app = builder.Build();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/status", (ModelHost host) => Results.Json(host.Status));
-        app.MapKServeV1();
-        app.MapOpenAI();
-        app.MapKServeV2();
+
+        // One error mapping per protocol family, applied once to the family's route group.
+        var kserve = app.MapGroup("").WithKServeErrors();
+        kserve.MapKServeV1();
+        kserve.MapKServeV2();
+        app.MapGroup("").WithOpenAIErrors().MapOpenAI();
         return app;
     }
 }

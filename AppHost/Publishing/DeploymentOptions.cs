@@ -143,9 +143,9 @@ public sealed partial record DeploymentOptions
             problems.Add($"--protocol '{Protocol}' is not v1 or v2.");
         }
 
-        if (Dtype is not ("float16" or "bfloat16" or "float32" or "keep"))
+        if (!Tensorizer.Format.DtypeNames.TryParseConversion(Dtype, out _))
         {
-            problems.Add($"--dtype '{Dtype}' is not float16, bfloat16, float32 or keep.");
+            problems.Add(Tensorizer.Format.DtypeNames.Refusal(Dtype, "--dtype", Tensorizer.Format.DtypeNames.ConversionChoices));
         }
 
         if (string.IsNullOrWhiteSpace(Source))

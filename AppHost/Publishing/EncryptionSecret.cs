@@ -14,11 +14,11 @@ internal static class EncryptionSecret
     public const string SecretKey = "key";
     public const string KeyFile = $"{MountPath}/{SecretKey}";
 
-    /// <summary>The variable the inference service reads its key file from (<c>Tensorizer.Crypto.DecryptionKey</c>).</summary>
-    public const string DecryptVariable = "TENSORIZER_KEY_FILE";
+    /// <summary>The variable the inference service reads its key file from.</summary>
+    public const string DecryptVariable = Tensorizer.Configuration.SettingNames.KeyFile;
 
     /// <summary>The variable <c>downloader convert</c> reads its encryption key file from.</summary>
-    public const string EncryptVariable = "ENCRYPT_KEY_FILE";
+    public const string EncryptVariable = Tensorizer.Configuration.SettingNames.EncryptKeyFile;
 
     public static List<V1Volume>? Volumes(DeploymentOptions options) => options.EncryptionSecret is { } secret
         ? [new V1Volume { Name = VolumeName, Secret = new V1SecretVolumeSource { SecretName = secret, Items = [new V1KeyToPath { Key = SecretKey, Path = SecretKey }] } }]

@@ -1,10 +1,12 @@
 using k8s.Models;
+using Tensorizer.Configuration;
+using Tensorizer.Format;
 
 namespace AppHost.Publishing;
 
 /// <summary>
 /// What both platforms need to know about the Inference service: its port, its settings (the KServe-style variables
-/// of <c>Inference/Hosting/InferenceOptions.cs</c>) and where it says the model is loaded.
+/// of <see cref="SettingNames"/>, which the service binds) and where it says the model is loaded.
 /// </summary>
 internal static class InferenceServer
 {
@@ -22,15 +24,16 @@ internal static class InferenceServer
     public static List<V1EnvVar> Environment(DeploymentOptions options, string modelPath) => EncryptionSecret.WithKeyFile(
         options,
         [
-            Kube.Env("MODEL_NAME", options.ModelName),
-            Kube.Env("MODEL_PATH", modelPath),
-            Kube.Env("DEVICE", options.Gpus > 0 ? "cuda" : "cpu"),
-            Kube.Env("DTYPE", ServingDtype(options)),
+            Kube.Env(SettingNames.ModelName, options.ModelName),
+            Kube.Env(SettingNames.ModelPath, modelPath),
+            Kube.Env(SettingNames.Device, options.Gpus > 0 ? "cuda" : "cpu"),
+            Kube.Env(SettingNames.Dtype, ServingDtype(options)),
         ],
         EncryptionSecret.DecryptVariable);
 
     /// <summary>Computes in the dtype the converter stored; "keep" leaves the checkpoint's, which for GPT-J is fp16.</summary>
-    public static string ServingDtype(DeploymentOptions options) => options.Dtype == "keep" ? "float16" : options.Dtype;
+    public static string ServingDtype(DeploymentOptions options) =>
+        DtypeNames.ParseConversion(options.Dtype, "--dtype") is { } dtype ? DtypeNames.NameOf(dtype) : DtypeNames.NameOf(TensorElementType.Float16);
 
     /// <summary>
     /// Keeps traffic off a pod whose model is not loaded (or no longer answers). Knative (under T9k's MLService) rejects

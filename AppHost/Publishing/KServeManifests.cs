@@ -15,7 +15,7 @@ internal static class KServeManifests
     public const string ModelFormatName = "tensorizer";
 
     /// <summary>Where KServe mounts <c>storageUri</c> in the serving container (a <c>pvc://</c> source directly, read-only).</summary>
-    public const string ModelMount = "/mnt/models";
+    public const string ModelMount = Tensorizer.Configuration.SettingNames.KServeModelMount;
 
     public static CustomResource<ServingRuntimeSpec> ServingRuntime(DeploymentOptions options) => new(
         $"{Group}/v1alpha1",

@@ -20,14 +20,9 @@ internal sealed class TensorCasting(IReadOnlyList<CheckpointTensor> tensors, Sca
     private readonly (byte[]? Source, byte[]? Target)[] _sets = new (byte[]?, byte[]?)[2];
     private int _calls;
 
-    public static ScalarType? ParseDtype(string dtype) => dtype switch
-    {
-        "float16" or "fp16" or "half" => ScalarType.Float16,
-        "bfloat16" or "bf16" => ScalarType.BFloat16,
-        "float32" or "fp32" or "float" => ScalarType.Float32,
-        "keep" => null,
-        _ => throw new ArgumentException($"dtype '{dtype}' is not float16, bfloat16, float32 or keep."),
-    };
+    /// <summary>The conversion's target (<see cref="DtypeNames"/>, shared with the service and the console); null keeps the checkpoint's.</summary>
+    public static ScalarType? ParseDtype(string dtype) =>
+        DtypeNames.ParseConversion(dtype, "dtype") is { } type ? TorchDtypes.ToScalarType(type) : null;
 
     public static TensorElementType TargetType(CheckpointTensor tensor, ScalarType? dtype) =>
         dtype is { } target && IsFloating(tensor.Type) ? TorchDtypes.ToElementType(target) : tensor.Type;

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using Checkpoints.Conversion;
 using Checkpoints.Sources;
+using Tensorizer.Configuration;
+using Tensorizer.Format;
 
 namespace Downloader.Commands;
 
@@ -18,17 +20,17 @@ internal static class ConvertCommand
         var source = new Option<string>("--source")
         {
             Description = "Checkpoint: a folder, hf://org/name[@revision], modelscope://org/name[@revision], s3://bucket/prefix/ or builtin://tiny-gptj (env SOURCE).",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SOURCE") ?? "",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(SettingNames.Source) ?? "",
         };
         var output = new Option<string>("--output")
         {
             Description = "Model folder or s3://bucket/prefix/ to write: model.tensors, config, tokenizer (env OUTPUT).",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("OUTPUT") ?? "",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(SettingNames.Output) ?? "",
         };
         var dtype = new Option<string>("--dtype")
         {
-            Description = "float16, bfloat16, float32 or keep, for floating tensors (env DTYPE).",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DTYPE") ?? "float16",
+            Description = $"{string.Join(", ", DtypeNames.ConversionChoices)}, for floating tensors (env {SettingNames.Dtype}).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(SettingNames.Dtype) ?? "float16",
         };
         var force = new Option<bool>("--force") { Description = "Convert even if the output is already complete for this source revision." };
         var include = new Option<string[]>("--include") { Description = "Glob of source files to fetch (repeatable; default: weights, config, tokenizer)." };

@@ -9,9 +9,9 @@ namespace Downloader.Commands;
 /// </summary>
 internal sealed class EncryptionOptions
 {
-    public const string KeyFileVariable = "ENCRYPT_KEY_FILE";
+    public const string KeyFileVariable = Tensorizer.Configuration.SettingNames.EncryptKeyFile;
 
-    public const string PassphraseFileVariable = "ENCRYPT_PASSPHRASE_FILE";
+    public const string PassphraseFileVariable = Tensorizer.Configuration.SettingNames.EncryptPassphraseFile;
 
     private readonly Option<string?> _keyFile = new("--encrypt-key-file")
     {

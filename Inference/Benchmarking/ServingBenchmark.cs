@@ -54,11 +54,10 @@ internal static class ServingBenchmark
 
     private static async Task<Result> MeasureAsync(string? modelPath, int maxBatch)
     {
-        var settings = new Dictionary<string, string?> { ["MAX_BATCH_SIZE"] = maxBatch.ToString(CultureInfo.InvariantCulture), ["QUEUE_CAPACITY"] = "256" };
-        if (modelPath is not null)
+        var settings = new Dictionary<string, string?>
         {
-            settings["MODEL_PATH"] = modelPath;
-        }
+            ["MAX_BATCH_SIZE"] = maxBatch.ToString(CultureInfo.InvariantCulture), ["QUEUE_CAPACITY"] = "256", ["MODEL_PATH"] = modelPath ?? Models.TinyModel.TinyGptj.Location,
+        };
 
         await using var app = Startup.Build(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], builder => builder.Configuration.AddInMemoryCollection(settings));
         await app.StartAsync();

@@ -17,7 +17,7 @@ internal static class SoakBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var (requests, clients, maxTokens, modelPath) = Parse(args);
-        using var service = ServiceProcess.Start(modelPath is null ? new Dictionary<string, string>() : new() { ["MODEL_PATH"] = modelPath });
+        using var service = ServiceProcess.Start(new Dictionary<string, string> { ["MODEL_PATH"] = modelPath ?? Models.TinyModel.TinyGptj.Location });
         await service.WaitUntilReadyAsync();
         Console.Out.WriteLine($"service pid {service.Id} ready ({modelPath ?? "embedded tiny GPT-J"}), RSS {service.RssMiB:0} MiB");
         var failures = 0;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Inference.Serving;
 using Inference.Telemetry;
+using Microsoft.Extensions.Options;
 using Models;
 using Models.Generation;
 using Models.TinyModel;
@@ -15,15 +17,16 @@ namespace Inference.Hosting;
 /// small files) are deleted once the load is over, whatever its outcome: everything in them is read during the load.
 /// </summary>
 public sealed partial class ModelHost(
-    InferenceOptions options, InferenceMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger) : BackgroundService
+    IOptions<InferenceOptions> options, InferenceMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger) : BackgroundService
 {
+    private readonly InferenceOptions _options = options.Value;
     private readonly Stopwatch _clock = new();
     private DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private volatile LoadStatus _status = new(LoadPhase.Starting, 0, 0, 0, DateTimeOffset.UtcNow, TimeSpan.Zero, null, null);
     private readonly LoadTimeline _timeline = new();
     private TextGenerator? _generator;
 
-    public string ModelName => options.ModelName;
+    public string ModelName => _options.ModelName;
 
     public bool IsReady => _status.Phase == LoadPhase.Ready;
 
@@ -34,8 +37,9 @@ public sealed partial class ModelHost(
         Stages = [.. _timeline.Completed.Select(StageStatus.From)],
     };
 
-    /// <summary>The loaded model's generator; throws unless ready (callers check <see cref="IsReady"/> first).</summary>
-    public TextGenerator Generator => _generator ?? throw new InvalidOperationException($"Model {options.ModelName} is not ready.");
+    /// <summary>The loaded model's generator, for <see cref="ServedModel"/> and the scheduler.</summary>
+    /// <exception cref="ModelNotReadyException">Not loaded (yet, or the load failed).</exception>
+    internal TextGenerator Generator => _generator ?? throw new ModelNotReadyException(_options.ModelName);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -50,37 +54,39 @@ public sealed partial class ModelHost(
         {
             string folder;
             string? tensors = null;
-            if (options.ModelPath is null)
+            // Validated at start: there is a model to load (see InferenceOptions).
+            var modelPath = _options.ModelLocation!;
+            if (_options.IsBuiltinModel)
             {
                 folder = temporary = Path.Combine(Path.GetTempPath(), $"inference-tiny-gptj-{Guid.NewGuid():N}");
-                LogEmbedded(folder);
+                LogEmbedded(modelPath, folder);
                 await TinyGptj.WriteAsync(folder, stoppingToken);
             }
             else
             {
-                if (S3ModelFolder.IsS3(options.ModelPath))
+                if (S3ModelFolder.IsS3(modelPath))
                 {
-                    (folder, tensors) = await S3ModelFolder.FetchAsync(options.ModelPath, stoppingToken);
+                    (folder, tensors) = await S3ModelFolder.FetchAsync(modelPath, stoppingToken);
                     temporary = folder;
                 }
                 else
                 {
-                    folder = options.ModelPath;
+                    folder = modelPath;
                 }
 
-                await ModelCompleteness.CheckAsync(options.ModelPath, folder, options.RequireCompleteModel, logger, stoppingToken);
+                await ModelCompleteness.CheckAsync(modelPath, folder, _options.RequireCompleteModel, logger, stoppingToken);
             }
 
-            location = options.TensorsLocation ?? tensors ?? Path.Combine(folder, ModelFolder.TensorsFile);
+            location = _options.TensorsLocation ?? tensors ?? Path.Combine(folder, ModelFolder.TensorsFile);
             // The load proper (open, read, copy), not building the embedded default: its clock and start time agree.
             _clock.Restart();
             _startedAt = DateTimeOffset.UtcNow;
             using var activity = InferenceMetrics.Activities.StartActivity("model.load");
-            activity?.SetTag("model.name", options.ModelName);
+            activity?.SetTag("model.name", _options.ModelName);
             activity?.SetTag("model.location", location);
             SetPhase(LoadPhase.Opening, location);
             var progress = new Progress(this, location);
-            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(options, location, _timeline), progress, stoppingToken);
+            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(_options, location, _timeline), progress, stoppingToken);
             var read = _timeline[LoadStage.Read]!.Value;
             metrics.LoadBytes.Add(read.Bytes);
             metrics.LoadRate.Record(read.BytesPerSecond);
@@ -99,7 +105,7 @@ public sealed partial class ModelHost(
             _generator = generator;
             _clock.Stop();
             _status = _status with { Phase = LoadPhase.Ready, Elapsed = _clock.Elapsed };
-            LogReady(options.ModelName, _clock.Elapsed.TotalSeconds);
+            LogReady(_options.ModelName, _clock.Elapsed.TotalSeconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -109,8 +115,8 @@ public sealed partial class ModelHost(
         {
             _clock.Stop();
             _status = _status with { Phase = LoadPhase.Failed, Error = e.Message, Elapsed = _clock.Elapsed, Location = location };
-            LogLoadFailed(e, options.ModelName, location);
-            if (options.ExitOnLoadFailure)
+            LogLoadFailed(e, _options.ModelName, location);
+            if (_options.ExitOnLoadFailure)
             {
                 Environment.ExitCode = 1;
                 lifetime.StopApplication();
@@ -148,14 +154,8 @@ public sealed partial class ModelHost(
         TensorsLocation = tensorsLocation,
         Timeline = timeline,
         Device = new Device(options.Device),
-        Dtype = options.Dtype.ToUpperInvariant() switch
-        {
-            "FLOAT32" or "FP32" => ScalarType.Float32,
-            "FLOAT16" or "FP16" or "HALF" => ScalarType.Float16,
-            "BFLOAT16" or "BF16" => ScalarType.BFloat16,
-            _ => throw new ArgumentException($"DTYPE '{options.Dtype}' is not one of float32, float16, bfloat16."),
-        },
-        Load = new LoadOptions { Readers = options.LoadReaders, VerifyHashes = options.VerifyHashes, Decryption = options.Decryption },
+        Dtype = Tensorizer.Torch.TorchDtypes.ToScalarType(options.ComputeDtype),
+        Load = new LoadOptions { Readers = options.LoadReaders, VerifyHashes = options.VerifyHashes, Decryption = options.ReadDecryptionKey() },
     };
 
     private void SetPhase(LoadPhase phase, string? location) => _status = _status with { Phase = phase, Location = location, StartedAt = _startedAt };
@@ -175,8 +175,8 @@ public sealed partial class ModelHost(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the temporary model folder {Folder}")]
     private partial void LogTemporaryLeft(Exception exception, string folder);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "No MODEL_PATH or STORAGE_URI: serving the embedded tiny GPT-J from {Folder}")]
-    private partial void LogEmbedded(string folder);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving the embedded tiny GPT-J ({Location}) from {Folder}")]
+    private partial void LogEmbedded(string location, string folder);
 
     /// <summary>Turns the loader's progress into the status snapshot (called from reader threads).</summary>
     private sealed class Progress(ModelHost host, string location) : IProgress<LoadProgress>

@@ -8,7 +8,7 @@ namespace Inference.Protocols;
 internal readonly record struct ChoiceEvent(int Index, string Text, GenerationResult? Finished);
 
 /// <summary>
-/// One request's prompts (any protocol), all submitted to the scheduler at once (so they share batches). Disposing it
+/// One request's prompts (any protocol), all submitted to the served model at once (so they share batches). Disposing it
 /// cancels whatever still waits or runs: the client left, a sibling prompt was refused or failed, or the stream broke off.
 /// </summary>
 internal sealed class GenerationBatch : IDisposable
@@ -21,14 +21,15 @@ internal sealed class GenerationBatch : IDisposable
     public CancellationToken Token => _cancellation.Token;
 
     /// <exception cref="QueueFullException">The queue has no room for every prompt (those already queued are cancelled).</exception>
-    public static GenerationBatch Submit(GenerationScheduler queue, IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<GenerationOptions> options, CancellationToken aborted)
+    /// <exception cref="InvalidRequestException">A prompt does not fit the context (those already queued are cancelled).</exception>
+    public static GenerationBatch Submit(IServedModel model, IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<GenerationOptions> options, CancellationToken aborted)
     {
         var batch = new GenerationBatch(aborted);
         try
         {
             for (var i = 0; i < prompts.Count; i++)
             {
-                batch._requests.Add(queue.Submit(prompts[i], options[i], batch.Token));
+                batch._requests.Add(model.Submit(prompts[i], options[i], batch.Token));
             }
 
             return batch;

@@ -1,12 +1,11 @@
-using Inference.Protocols.OpenAI;
-using Models.Generation;
+using Inference.Serving;
 using Models.Tokenization;
 
 namespace Inference.Protocols;
 
 /// <summary>
 /// A request's prompt tokenized at a bounded cost: never past the model's context (a longer prompt is refused as
-/// the protocol's 400, before any tokenizing when its bytes alone prove it), and stopped when the client leaves.
+/// a 400, before any tokenizing when its bytes alone prove it), and stopped when the client leaves.
 /// </summary>
 /// <remarks>
 /// The limit is the whole context rather than what max_new_tokens leaves: the cost bound is the same, and a prompt
@@ -15,12 +14,12 @@ namespace Inference.Protocols;
 internal static class PromptTokens
 {
     /// <summary>KServe V1/V2: a prompt longer than the context is an <see cref="InvalidRequestException"/>.</summary>
-    public static IReadOnlyList<int> ForKServe(TextGenerator generator, string prompt, CancellationToken cancellationToken)
+    public static IReadOnlyList<int> ForKServe(IServedModel model, string prompt, CancellationToken cancellationToken)
     {
-        var context = generator.Model.Config.ContextLength;
+        var context = model.Info.ContextLength;
         try
         {
-            return generator.Tokenizer.Encode(prompt, context, cancellationToken);
+            return model.Encode(prompt, context, cancellationToken);
         }
         catch (PromptTooLongException)
         {
@@ -28,18 +27,18 @@ internal static class PromptTokens
         }
     }
 
-    /// <summary>OpenAI: a prompt longer than the context is <c>context_length_exceeded</c>, as <see cref="ContextWindow"/> answers.</summary>
-    public static IReadOnlyList<int> ForOpenAI(TextGenerator generator, string prompt, string param, CancellationToken cancellationToken)
+    /// <summary>OpenAI: a prompt longer than the context is <c>context_length_exceeded</c>, as <see cref="OpenAI.ContextWindow"/> answers.</summary>
+    public static IReadOnlyList<int> ForOpenAI(IServedModel model, string prompt, string param, CancellationToken cancellationToken)
     {
-        var context = generator.Model.Config.ContextLength;
+        var context = model.Info.ContextLength;
         try
         {
-            return generator.Tokenizer.Encode(prompt, context, cancellationToken);
+            return model.Encode(prompt, context, cancellationToken);
         }
         catch (PromptTooLongException)
         {
             var what = param == "messages" ? "messages" : "prompt";
-            throw OpenAIException.Invalid(
+            throw new InvalidRequestException(
                 $"This model's maximum context length is {context} tokens. However, your {what} resulted in more than {context} tokens. " +
                 $"Please reduce the length of the {what}.",
                 param,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Inference.Serving;
 
 namespace Inference.Protocols;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Inference.Serving;
 
 namespace Inference.Protocols;
 

@@ -2,21 +2,21 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Inference.Hosting;
 using Inference.Telemetry;
+using Microsoft.Extensions.Options;
 using Models.Generation;
 
 namespace Inference.Serving;
 
-/// <summary>The queue is full: the caller should retry later (HTTP 503).</summary>
-public sealed class QueueFullException(int capacity, string? message = null)
-    : Exception(message ?? $"The server is busy: {capacity} requests are already waiting. Retry later.");
-
 /// <summary>
 /// Dynamic batching: requests wait in a bounded queue; whenever the model is free, every waiting request (up to
-/// the batch size) runs as one batch through the shared generation engine. Every protocol submits here. A request
-/// whose caller cancels leaves the queue at once, so a refused or abandoned request holds no place in it.
+/// the batch size) runs as one batch through the shared generation engine. Every protocol submits here, through
+/// <see cref="ServedModel"/>, which checks each request against the model's context first. A request whose caller
+/// cancels leaves the queue at once, so a refused or abandoned request holds no place in it.
 /// </summary>
-public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions options, InferenceMetrics metrics, ILogger<GenerationScheduler> logger) : BackgroundService
+public sealed partial class GenerationScheduler(ModelHost host, IOptions<InferenceOptions> options, InferenceMetrics metrics, ILogger<GenerationScheduler> logger) : BackgroundService
 {
+    private readonly InferenceOptions _options = options.Value;
+
     // Unbounded: the capacity bounds _queued, the requests still waiting, not the channel, which may also hold
     // withdrawn ones until the scheduler reaches them.
     private readonly Channel<QueuedRequest> _waiting = Channel.CreateUnbounded<QueuedRequest>(new UnboundedChannelOptions { SingleReader = true });
@@ -24,30 +24,16 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
 
     /// <summary>Queues a prompt; tokens stream from the returned request, which completes with the result.</summary>
     /// <exception cref="QueueFullException">Too many requests are waiting.</exception>
-    /// <exception cref="ArgumentException">An empty prompt, invalid options, or more tokens than the context holds.</exception>
+    /// <exception cref="ArgumentException">Invalid options: a bug, as every protocol validates what it passes.</exception>
     public GenerationRequest Submit(IReadOnlyList<int> prompt, GenerationOptions generation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(generation);
         generation.Validate();
-        var context = host.Generator.Model.Config.ContextLength;
-        if (prompt.Count == 0)
-        {
-            throw new ArgumentException("The prompt is empty.");
-        }
-
-        // 64-bit: a max_new_tokens near int.MaxValue must not wrap around and pass.
-        var total = (long)prompt.Count + generation.MaxNewTokens;
-        if (total > context)
-        {
-            throw new ArgumentException(
-                $"This model's maximum context length is {context} tokens. However, you requested {total} tokens ({prompt.Count} in the prompt, {generation.MaxNewTokens} to generate).");
-        }
-
-        if (Interlocked.Increment(ref _queued) > options.QueueCapacity)
+        if (Interlocked.Increment(ref _queued) > _options.QueueCapacity)
         {
             Interlocked.Decrement(ref _queued);
-            throw new QueueFullException(options.QueueCapacity);
+            throw new QueueFullException(_options.QueueCapacity);
         }
 
         metrics.QueueDepth.Add(1);
@@ -94,7 +80,7 @@ public sealed partial class GenerationScheduler(ModelHost host, InferenceOptions
         while (await _waiting.Reader.WaitToReadAsync(stoppingToken))
         {
             var batch = new List<GenerationRequest>();
-            while (batch.Count < options.MaxBatchSize && _waiting.Reader.TryRead(out var queued))
+            while (batch.Count < _options.MaxBatchSize && _waiting.Reader.TryRead(out var queued))
             {
                 if (Leave(queued)) // else withdrawn while it waited
                 {

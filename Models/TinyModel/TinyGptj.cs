@@ -14,6 +14,9 @@ namespace Models.TinyModel;
 /// </summary>
 public static class TinyGptj
 {
+    /// <summary>How settings name it: the service's <c>MODEL_PATH</c>, the converter's <c>--source</c>.</summary>
+    public const string Location = "builtin://tiny-gptj";
+
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
     private static readonly string[] Architectures = ["GPTJForCausalLM"];
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 using Models;
 using Models.TinyModel;
 using Tensorizer.Crypto;
@@ -67,10 +68,12 @@ public sealed class EncryptedModelTests : IAsyncLifetime
     }
 
     [Fact]
-    public void A_missing_key_file_stops_the_start()
+    public async Task A_missing_key_file_stops_the_start()
     {
-        var e = Assert.ThrowsAny<Exception>(() => Startup.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(
-            new Dictionary<string, string?> { [DecryptionKey.KeyFileVariable] = "/nonexistent/key" })));
+        await using var app = Startup.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(
+            new Dictionary<string, string?> { ["MODEL_PATH"] = _folder, [DecryptionKey.KeyFileVariable] = "/nonexistent/key" }));
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains("/nonexistent/key", e.Message, StringComparison.Ordinal);
+        Assert.Contains(DecryptionKey.KeyFileVariable, e.Message, StringComparison.Ordinal);
     }
 }

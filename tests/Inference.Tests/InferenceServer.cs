@@ -2,10 +2,12 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Models.TinyModel;
+using Tensorizer.Configuration;
 
 namespace Inference.Tests;
 
-/// <summary>The real inference service on 127.0.0.1 (a free port) with the embedded tiny GPT-J, ready when started.</summary>
+/// <summary>The real inference service on 127.0.0.1 (a free port), by default with the embedded tiny GPT-J, ready when started.</summary>
 public sealed class InferenceServer : IAsyncLifetime
 {
     private readonly Dictionary<string, string?> _settings;
@@ -60,7 +62,8 @@ public sealed class InferenceServer : IAsyncLifetime
 
     private async Task StartAsync(bool waitUntilReady)
     {
-        _settings.TryAdd("EXIT_ON_LOAD_FAILURE", "false");
+        _settings.TryAdd(SettingNames.ExitOnLoadFailure, "false");
+        _settings.TryAdd(SettingNames.ModelPath, TinyGptj.Location); // asked for by name: the host's environment is Production
         _app = Startup.Build(["--urls", "http://127.0.0.1:0"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(_settings);

@@ -13,8 +13,8 @@ namespace Inference.Tests;
 
 /// <summary>
 /// 500s in every protocol's shape: the client gets a short message with the request id, the log gets the exception
-/// under the same id. The failure comes from test-only endpoints, mapped on the real service, that run a failing
-/// handler through each protocol's own error handling.
+/// under the same id. The failure comes from test-only endpoints, mapped on the real service in route groups with each
+/// protocol family's own error mapping.
 /// </summary>
 public sealed class InternalErrorTests : IAsyncLifetime
 {
@@ -29,15 +29,16 @@ public sealed class InternalErrorTests : IAsyncLifetime
         {
             static Task<IResult> Fail() => throw new InvalidOperationException(Secret);
             static Delegate Handler(Func<HttpContext, Task<IResult>> handle) => handle; // a route handler: its IResult is written
-            app.MapPost("/test/kserve", Handler(context => KServeErrors.HandleAsync(context, Fail)));
-            app.MapPost("/test/openai", Handler(context => OpenAIErrors.HandleAsync(context, Fail)));
-            app.MapPost("/test/openai-stream", Handler(context => OpenAIErrors.HandleAsync(context, async () =>
+            app.MapGroup("/test").WithKServeErrors().MapPost("/kserve", Handler(_ => Fail()));
+            var openai = app.MapGroup("/test").WithOpenAIErrors();
+            openai.MapPost("/openai", Handler(_ => Fail()));
+            openai.MapPost("/openai-stream", Handler(async context =>
             {
                 var stream = new EventStream(context.Response);
                 await stream.StartAsync(context.RequestAborted);
                 await stream.RunAsync(Fail, context.RequestAborted);
                 return Results.Empty;
-            })));
+            }));
         });
 
     public async Task DisposeAsync() => await _server.DisposeAsync();

@@ -6,6 +6,7 @@ using Checkpoints.Outputs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Models.TinyModel;
 
 namespace Inference.Tests;
@@ -38,7 +39,7 @@ public sealed class ModelFolderHygieneTests : IDisposable
     [Fact]
     public async Task The_embedded_models_temporary_folder_is_deleted_when_the_load_fails()
     {
-        await using var server = await Server.StartAsync(new() { ["DTYPE"] = "float7" }); // fails after the folder is written
+        await using var server = await Server.StartAsync(new() { ["DEVICE"] = "cuda:99" }); // fails after the folder is written, with or without a GPU
         var status = await server.WaitForAsync("failed");
         var folder = Path.GetDirectoryName(status.GetProperty("location").GetString())!;
         Assert.StartsWith("inference-tiny-gptj-", Path.GetFileName(folder), StringComparison.Ordinal);
@@ -76,10 +77,11 @@ public sealed class ModelFolderHygieneTests : IDisposable
     }
 
     [Fact]
-    public void A_REQUIRE_COMPLETE_MODEL_that_is_not_a_boolean_stops_the_start()
+    public async Task A_REQUIRE_COMPLETE_MODEL_that_is_not_a_boolean_stops_the_start()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Startup.Build(
-            ["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["REQUIRE_COMPLETE_MODEL"] = "maybe" })));
+        await using var app = Startup.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(
+            new Dictionary<string, string?> { ["MODEL_PATH"] = TinyGptj.Location, ["REQUIRE_COMPLETE_MODEL"] = "maybe" }));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains("REQUIRE_COMPLETE_MODEL", error.Message, StringComparison.Ordinal);
     }
 
@@ -102,6 +104,7 @@ public sealed class ModelFolderHygieneTests : IDisposable
         private Server(Dictionary<string, string?> settings)
         {
             settings.TryAdd("EXIT_ON_LOAD_FAILURE", "false");
+            settings.TryAdd("MODEL_PATH", TinyGptj.Location);
             _app = Startup.Build(["--urls", "http://127.0.0.1:0"], builder =>
             {
                 builder.Configuration.AddInMemoryCollection(settings);

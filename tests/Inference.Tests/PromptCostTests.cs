@@ -1,7 +1,6 @@
 using System.Text;
-using Inference.Hosting;
 using Inference.Protocols;
-using Inference.Protocols.OpenAI;
+using Inference.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using static Inference.Tests.OpenAIClient;
 
@@ -55,23 +54,23 @@ public sealed class PromptCostTests(InferenceServer server) : IClassFixture<Infe
     public void A_prompt_over_the_byte_bound_is_refused_before_any_tokenizing()
     {
         // Tokenizing looks at the request's token before each word: a 400 rather than a cancellation proves it never began.
-        var generator = server.Services.GetRequiredService<ModelHost>().Generator;
+        var model = server.Services.GetRequiredService<IServedModel>();
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
-        Assert.Throws<InvalidRequestException>(() => PromptTokens.ForKServe(generator, HugeWord, cancelled.Token));
-        var openAI = Assert.Throws<OpenAIException>(() => PromptTokens.ForOpenAI(generator, HugeWord, "prompt", cancelled.Token));
+        Assert.Throws<InvalidRequestException>(() => PromptTokens.ForKServe(model, HugeWord, cancelled.Token));
+        var openAI = Assert.Throws<InvalidRequestException>(() => PromptTokens.ForOpenAI(model, HugeWord, "prompt", cancelled.Token));
         Assert.Equal("context_length_exceeded", openAI.Code);
     }
 
     [Fact]
     public void A_cancelled_request_stops_tokenizing()
     {
-        var generator = server.Services.GetRequiredService<ModelHost>().Generator;
+        var model = server.Services.GetRequiredService<IServedModel>();
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         var fits = new StringBuilder().Insert(0, "word ", 50).ToString();
-        Assert.Throws<OperationCanceledException>(() => PromptTokens.ForKServe(generator, fits, cancelled.Token));
-        Assert.Throws<OperationCanceledException>(() => PromptTokens.ForOpenAI(generator, fits, "prompt", cancelled.Token));
-        Assert.Equal(generator.Tokenizer.Encode(fits), PromptTokens.ForKServe(generator, fits, CancellationToken.None));
+        Assert.Throws<OperationCanceledException>(() => PromptTokens.ForKServe(model, fits, cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => PromptTokens.ForOpenAI(model, fits, "prompt", cancelled.Token));
+        Assert.Equal(model.Encode(fits, int.MaxValue, CancellationToken.None), PromptTokens.ForKServe(model, fits, CancellationToken.None));
     }
 }

@@ -1,4 +1,5 @@
 using Checkpoints.Sources;
+using Tensorizer.Format;
 
 namespace AdminConsole.Services.Conversions;
 
@@ -18,7 +19,8 @@ public enum SourceKind
 /// </summary>
 public sealed record ConversionSpec(SourceKind Kind, string Repository, string? Revision, string Dtype, string Destination)
 {
-    public static IReadOnlyList<string> Dtypes { get; } = ["float16", "bfloat16", "float32", "keep"];
+    /// <summary>The form's choices: the converter's (<see cref="DtypeNames.ConversionChoices"/>).</summary>
+    public static IReadOnlyList<string> Dtypes => DtypeNames.ConversionChoices;
 
     /// <summary>Convert again even when the destination is already complete for this source revision and dtype.</summary>
     public bool Force { get; init; }
@@ -54,7 +56,7 @@ public sealed record ConversionSpec(SourceKind Kind, string Repository, string? 
                 break;
         }
 
-        if (!Dtypes.Contains(Dtype))
+        if (!DtypeNames.TryParseConversion(Dtype, out _))
         {
             problems.Add($"The dtype must be one of {string.Join(", ", Dtypes)}.");
         }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Inference.Serving;
 
 namespace Inference.Protocols.KServeV2;
 

@@ -1,5 +1,4 @@
 using System.Reflection;
-using Inference.Hosting;
 using Inference.Protocols;
 using Inference.Protocols.KServeV2;
 using Inference.Serving;
@@ -10,7 +9,8 @@ namespace Inference;
 /// <summary>
 /// The Open Inference Protocol (KServe V2) over REST for the one served model: health, server and model metadata,
 /// and <c>infer</c> with the binary tensor data extension. The model takes prompts as the BYTES input
-/// <c>text_input</c> and answers with the BYTES output <c>text_output</c>.
+/// <c>text_input</c> and answers with the BYTES output <c>text_output</c>. Mapped in a route group with
+/// <see cref="KServeErrors.WithKServeErrors{TBuilder}"/>: handlers throw, the group answers.
 /// </summary>
 internal static class V2Endpoints
 {
@@ -25,14 +25,20 @@ internal static class V2Endpoints
     {
         app.MapGet("/v2", () => Results.Json(ServerMetadata));
         app.MapGet("/v2/health/live", () => Results.Json(new { live = true }));
-        app.MapGet("/v2/health/ready", (ModelHost host) =>
-            host.IsReady ? Results.Json(new { ready = true }) : KServeErrors.Error(StatusCodes.Status503ServiceUnavailable, "Server is not ready."));
-        app.MapGet("/v2/models", (ModelHost host) => Results.Json(new { models = new[] { host.ModelName } }));
-        app.MapGet("/v2/models/{name}", (string name, ModelHost host) => KServeErrors.CheckModel(host, name) ?? Results.Json(Metadata(name)));
-        app.MapGet("/v2/models/{name}/ready", (string name, ModelHost host) =>
-            KServeErrors.CheckModel(host, name) ?? Results.Json(new { name, ready = true }));
-        app.MapPost("/v2/models/{name}/infer", (string name, HttpRequest request, ModelHost host, GenerationScheduler queue) =>
-            KServeErrors.HandleAsync(request.HttpContext, () => V2Infer.InferAsync(name, request, host, queue)));
+        app.MapGet("/v2/health/ready", (IServedModel model) =>
+            model.IsReady ? Results.Json(new { ready = true }) : KServeErrors.Error(StatusCodes.Status503ServiceUnavailable, "Server is not ready."));
+        app.MapGet("/v2/models", (IServedModel model) => Results.Json(new { models = new[] { model.Name } }));
+        app.MapGet("/v2/models/{name}", (string name, IServedModel model) =>
+        {
+            model.EnsureServes(name);
+            return Results.Json(Metadata(name));
+        });
+        app.MapGet("/v2/models/{name}/ready", (string name, IServedModel model) =>
+        {
+            model.EnsureServes(name);
+            return Results.Json(new { name, ready = true });
+        });
+        app.MapPost("/v2/models/{name}/infer", V2Infer.InferAsync);
 
         // KServe answers every versioned form (metadata, ready, infer) this way, whatever the model.
         app.Map("/v2/models/{name}/versions/{**rest}", () =>

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using Inference.Hosting;
 using Inference.Serving;
 
 namespace Inference.Protocols.KServeV2;
@@ -12,18 +11,14 @@ namespace Inference.Protocols.KServeV2;
 /// </summary>
 internal static class V2Infer
 {
-    public static async Task<IResult> InferAsync(string name, HttpRequest request, ModelHost host, GenerationScheduler queue)
+    public static async Task<IResult> InferAsync(string name, HttpRequest request, IServedModel model)
     {
-        if (KServeErrors.CheckModel(host, name) is { } notServable)
-        {
-            return notServable;
-        }
-
+        model.EnsureServes(name);
         var aborted = request.HttpContext.RequestAborted;
         var body = await ReadBodyAsync(request, aborted);
         var header = request.Headers.TryGetValue(V2BinaryTensors.HeaderLengthHeader, out var value) ? value.ToString() : null;
         var infer = V2InferRequest.Parse(body, header);
-        var texts = await GenerateAsync(infer, host, queue, aborted);
+        var texts = await GenerateAsync(infer, model, aborted);
         if (!infer.BinaryOutput)
         {
             return Results.Bytes(ResponseJson(name, infer.Id, texts, binarySize: null), "application/json");
@@ -44,13 +39,12 @@ internal static class V2Infer
     }
 
     /// <summary>Submits every prompt, then awaits all: they run in the same batch when the queue is free.</summary>
-    private static async Task<List<string>> GenerateAsync(V2InferRequest infer, ModelHost host, GenerationScheduler queue, CancellationToken aborted)
+    private static async Task<List<string>> GenerateAsync(V2InferRequest infer, IServedModel model, CancellationToken aborted)
     {
-        var generator = host.Generator;
-        var tokens = infer.Prompts.Select(prompt => PromptTokens.ForKServe(generator, prompt, aborted)).ToList();
+        var tokens = infer.Prompts.Select(prompt => PromptTokens.ForKServe(model, prompt, aborted)).ToList();
 
         // One failed submission (queue full, prompt too long) withdraws those already queued.
-        using var batch = GenerationBatch.Submit(queue, tokens, [.. tokens.Select(_ => infer.Options)], aborted);
+        using var batch = GenerationBatch.Submit(model, tokens, [.. tokens.Select(_ => infer.Options)], aborted);
         var results = await batch.CompleteAsync();
         return [.. results.Select((result, k) => (infer.ReturnFullText ? infer.Prompts[k] : "") + result.Text)];
     }

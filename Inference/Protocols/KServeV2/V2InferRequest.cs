@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Inference.Serving;
 using Models.Generation;
 
 namespace Inference.Protocols.KServeV2;

@@ -1,13 +1,12 @@
 using System.Collections.Frozen;
 using System.Text.Json;
-using Inference.Hosting;
 using Inference.Serving;
 using Models.Generation;
 
 namespace Inference.Protocols.OpenAI;
 
 /// <summary>
-/// <c>POST /v1/chat/completions</c>: the messages rendered with <see cref="ChatTemplate"/> and continued as one
+/// <c>POST /v1/chat/completions</c>: the messages rendered in the model's chat format and continued as one
 /// completion; max_tokens (or max_completion_tokens) defaults to what the context leaves. Text-only: images, tools,
 /// functions, JSON mode and logprobs are refused.
 /// </summary>
@@ -21,20 +20,20 @@ internal static class ChatCompletions
 
     private static readonly FrozenSet<string> TextPartFields = FrozenSet.ToFrozenSet(["type", "text"]);
 
-    public static async Task<IResult> HandleAsync(HttpContext context, ModelHost host, GenerationScheduler queue)
+    public static async Task<IResult> HandleAsync(HttpContext context, IServedModel model)
     {
         using var body = await RequestJson.ParseAsync(context.Request.Body, context.RequestAborted);
         var fields = RequestFields.Read(body.RootElement, Fields);
         var maxTokens = fields.Integer("max_completion_tokens", 0, int.MaxValue) ?? fields.Integer("max_tokens", 0, int.MaxValue);
         var sampling = SamplingParameters.Read(fields, maxTokens);
         RefuseUnsupported(fields);
-        var prompt = ChatTemplate.Render(ReadMessages(fields.Required("messages")));
-        OpenAIEndpoints.CheckModel(host, sampling.Model);
+        var turns = ReadMessages(fields.Required("messages"));
+        model.EnsureServes(sampling.Model);
 
-        var generator = host.Generator;
-        var tokens = PromptTokens.ForOpenAI(generator, prompt, "messages", context.RequestAborted);
-        var options = sampling.ToOptions(ContextWindow.MaxNewTokens(tokens.Count, sampling.MaxTokens, generator.Model.Config.ContextLength, "messages"), [ChatTemplate.TurnEnd]);
-        using var batch = GenerationBatch.Submit(queue, [tokens], [options], context.RequestAborted);
+        var prompt = model.RenderChat(turns);
+        var tokens = PromptTokens.ForOpenAI(model, prompt.Text, "messages", context.RequestAborted);
+        var options = sampling.ToOptions(ContextWindow.MaxNewTokens(tokens.Count, sampling.MaxTokens, model.Info.ContextLength, "messages"), prompt.StopSequences);
+        using var batch = GenerationBatch.Submit(model, [tokens], [options], context.RequestAborted);
         var (id, created) = ($"chatcmpl-{Guid.NewGuid():N}", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         if (!sampling.Stream)
         {
@@ -94,7 +93,7 @@ internal static class ChatCompletions
         fields.Bool("parallel_tool_calls"); // meaningless without tools: type-checked only
     }
 
-    private static List<(string Role, string Content)> ReadMessages(JsonElement messages)
+    private static List<ChatTurn> ReadMessages(JsonElement messages)
     {
         if (messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
         {
@@ -104,7 +103,7 @@ internal static class ChatCompletions
         return [.. messages.EnumerateArray().Select((message, i) => ReadMessage(message, $"messages[{i}]"))];
     }
 
-    private static (string Role, string Content) ReadMessage(JsonElement message, string path)
+    private static ChatTurn ReadMessage(JsonElement message, string path)
     {
         var fields = RequestFields.Read(message, MessageFields, path);
         var role = fields.RequiredString("role");
@@ -119,12 +118,12 @@ internal static class ChatCompletions
         var content = fields.Get("content") switch
         {
             null when role == "assistant" => "",
-            null => throw OpenAIException.Invalid($"'{fields.Name("content")}' is a required property.", fields.Name("content"), "missing_required_parameter"),
+            null => throw new InvalidRequestException($"'{fields.Name("content")}' is a required property.", fields.Name("content"), "missing_required_parameter"),
             { ValueKind: JsonValueKind.String } text => text.GetString()!,
             { ValueKind: JsonValueKind.Array } parts => string.Join('\n', parts.EnumerateArray().Select((part, k) => TextPart(part, $"{path}.content[{k}]"))),
             _ => throw RequestFields.WrongType(fields.Name("content"), "a string or an array of text parts"),
         };
-        return (role, content);
+        return new ChatTurn(role, content);
     }
 
     private static string TextPart(JsonElement part, string path)
@@ -132,8 +131,8 @@ internal static class ChatCompletions
         var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         if (type != "text")
         {
-            throw new OpenAIException(
-                StatusCodes.Status400BadRequest, $"'{path}' is not supported by this server: it reads text parts ({{\"type\": \"text\", \"text\": …}}) only.", path, "unsupported_value");
+            throw new InvalidRequestException(
+                $"'{path}' is not supported by this server: it reads text parts ({{\"type\": \"text\", \"text\": …}}) only.", path, "unsupported_value");
         }
 
         return RequestFields.Read(part, TextPartFields, path).RequiredString("text");

@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Text.Json;
-using Inference.Hosting;
 using Inference.Serving;
 using Models.Generation;
 
@@ -17,7 +16,7 @@ internal static class Completions
 
     private static readonly FrozenSet<string> Fields = SamplingParameters.Fields.Concat(["prompt", "echo", "best_of", "suffix"]).ToFrozenSet();
 
-    public static async Task<IResult> HandleAsync(HttpContext context, ModelHost host, GenerationScheduler queue)
+    public static async Task<IResult> HandleAsync(HttpContext context, IServedModel model)
     {
         using var body = await RequestJson.ParseAsync(context.Request.Body, context.RequestAborted);
         var fields = RequestFields.Read(body.RootElement, Fields);
@@ -27,23 +26,22 @@ internal static class Completions
         fields.OnlyDefault("suffix", v => v.ValueKind == JsonValueKind.String && v.GetString()!.Length == 0, "null");
         fields.OnlyDefault("logprobs", _ => false, "null");
         var prompts = ReadPrompts(fields.Required("prompt"));
-        OpenAIEndpoints.CheckModel(host, sampling.Model);
+        model.EnsureServes(sampling.Model);
 
-        var generator = host.Generator;
-        var config = generator.Model.Config;
-        var tokens = prompts.Select(p => p.Tokens is { } ids ? CheckIds(ids, config.VocabularySize) : PromptTokens.ForOpenAI(generator, p.Text!, "prompt", context.RequestAborted)).ToList();
-        var endOfText = config.EndOfTextId ?? generator.Tokenizer.EndOfTextId;
+        var info = model.Info;
+        var tokens = prompts.Select(p => p.Tokens is { } ids ? CheckIds(ids, info.VocabularySize) : PromptTokens.ForOpenAI(model, p.Text!, "prompt", context.RequestAborted)).ToList();
+        var endOfText = info.EndOfTextId;
         for (var i = 0; i < tokens.Count; i++)
         {
             // An empty prompt is the start of a document, as the spec says: <|endoftext|>.
             tokens[i] = tokens[i].Count > 0 ? tokens[i]
                 : endOfText is { } eot ? [eot]
-                : throw OpenAIException.Invalid("The prompt is empty.", "prompt");
+                : throw new InvalidRequestException("The prompt is empty.", "prompt");
         }
 
-        var options = tokens.Select(t => sampling.ToOptions(ContextWindow.MaxNewTokens(t.Count, sampling.MaxTokens, config.ContextLength, "prompt"), [])).ToList();
-        var echoes = prompts.Select((p, i) => echo ? p.Text ?? generator.Tokenizer.Decode(tokens[i]) : "").ToList();
-        using var batch = GenerationBatch.Submit(queue, tokens, options, context.RequestAborted);
+        var options = tokens.Select(t => sampling.ToOptions(ContextWindow.MaxNewTokens(t.Count, sampling.MaxTokens, info.ContextLength, "prompt"), [])).ToList();
+        var echoes = prompts.Select((p, i) => echo ? p.Text ?? model.Decode(tokens[i]) : "").ToList();
+        using var batch = GenerationBatch.Submit(model, tokens, options, context.RequestAborted);
         var (id, created) = ($"cmpl-{Guid.NewGuid():N}", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         if (!sampling.Stream)
         {
@@ -124,6 +122,6 @@ internal static class Completions
             : throw RequestFields.WrongType(param, "an array of integer token ids"))];
 
     private static IReadOnlyList<int> CheckIds(IReadOnlyList<int> ids, int vocabulary) => ids.Any(id => (uint)id >= (uint)vocabulary)
-        ? throw OpenAIException.Invalid($"The prompt holds a token id outside the vocabulary (0 to {vocabulary - 1}).", "prompt")
+        ? throw new InvalidRequestException($"The prompt holds a token id outside the vocabulary (0 to {vocabulary - 1}).", "prompt")
         : ids;
 }

@@ -1,3 +1,5 @@
+using Inference.Serving;
+
 namespace Inference.Protocols.OpenAI;
 
 /// <summary>The token budget of one prompt: its max_tokens resolved against the model's context, with OpenAI's overflow error.</summary>
@@ -22,5 +24,5 @@ internal static class ContextWindow
             $"which leaves no room for the completion. Please reduce the length of the {what}.", param);
     }
 
-    private static OpenAIException Exceeded(string message, string param) => OpenAIException.Invalid(message, param, "context_length_exceeded");
+    private static InvalidRequestException Exceeded(string message, string param) => new InvalidRequestException(message, param, "context_length_exceeded");
 }

@@ -51,8 +51,8 @@ internal sealed class EventStream(HttpResponse response)
         }
         catch (Exception e) when (e is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            var error = OpenAIErrors.ToOpenAI(e, response.HttpContext);
-            await WriteAsync(OpenAIErrors.Body(error.Message, error.Type, error.Param, error.Code), cancellationToken);
+            var (_, error) = OpenAIErrors.For(e, response.HttpContext);
+            await WriteAsync(new ErrorResponse(error), cancellationToken);
             await DoneAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -1,4 +1,3 @@
-using Inference.Hosting;
 using Inference.Protocols.OpenAI;
 using Inference.Serving;
 using Models.Generation;
@@ -14,32 +13,17 @@ namespace Inference;
 /// </summary>
 internal static class OpenAIEndpoints
 {
+    /// <summary>Maps the endpoints; <paramref name="app"/> is a route group with <see cref="OpenAIErrors.WithOpenAIErrors{TBuilder}"/>.</summary>
     public static void MapOpenAI(this IEndpointRouteBuilder app)
     {
         var openai = app.MapGroup("/openai/v1");
-        openai.MapGet("/models", (ModelHost host) => Results.Json(new ModelList([ModelOf(host)]), OpenAIJson.Options));
-        openai.MapGet("/models/{**name}", (string name, ModelHost host) =>
-            name == host.ModelName ? Results.Json(ModelOf(host), OpenAIJson.Options) : OpenAIErrors.Error(OpenAIErrors.ModelNotFound(name)));
+        openai.MapGet("/models", (IServedModel model) => Results.Json(new ModelList([ModelOf(model)]), OpenAIJson.Options));
+        openai.MapGet("/models/{**name}", (string name, IServedModel model) =>
+            name == model.Name ? Results.Json(ModelOf(model), OpenAIJson.Options) : throw new ModelNotFoundException(name));
         foreach (var group in new[] { openai, app.MapGroup("/v1") })
         {
-            group.MapPost("/completions", (HttpContext context, ModelHost host, GenerationScheduler queue) =>
-                OpenAIErrors.HandleAsync(context, () => Completions.HandleAsync(context, host, queue)));
-            group.MapPost("/chat/completions", (HttpContext context, ModelHost host, GenerationScheduler queue) =>
-                OpenAIErrors.HandleAsync(context, () => ChatCompletions.HandleAsync(context, host, queue)));
-        }
-    }
-
-    /// <summary>The request's <c>model</c> must be the one served (404 otherwise), and loaded (503 until then).</summary>
-    public static void CheckModel(ModelHost host, string model)
-    {
-        if (model != host.ModelName)
-        {
-            throw OpenAIErrors.ModelNotFound(model);
-        }
-
-        if (!host.IsReady)
-        {
-            throw new OpenAIException(StatusCodes.Status503ServiceUnavailable, $"Model with name {model} is not ready.", "model", "model_not_ready");
+            group.MapPost("/completions", Completions.HandleAsync);
+            group.MapPost("/chat/completions", ChatCompletions.HandleAsync);
         }
     }
 
@@ -54,5 +38,5 @@ internal static class OpenAIEndpoints
     public static Usage UsageOf(IEnumerable<GenerationResult> results) =>
         results.Aggregate(new Usage(0, 0), (usage, r) => new Usage(usage.PromptTokens + r.PromptTokens.Count, usage.CompletionTokens + r.Tokens.Count));
 
-    private static ModelObject ModelOf(ModelHost host) => new(host.ModelName, Startup.Epoch, OpenAIJson.OwnedBy);
+    private static ModelObject ModelOf(IServedModel model) => new(model.Name, Startup.Epoch, OpenAIJson.OwnedBy);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Inference.Serving;
 
 namespace Inference.Protocols.OpenAI;
 
@@ -18,7 +19,7 @@ internal sealed class RequestFields
     {
         if (value.ValueKind != JsonValueKind.Object)
         {
-            throw OpenAIException.Invalid(path is null ? "The request body must be a JSON object." : $"'{path}' must be an object.", path, "invalid_type");
+            throw new InvalidRequestException(path is null ? "The request body must be a JSON object." : $"'{path}' must be an object.", path, "invalid_type");
         }
 
         var fields = new RequestFields(value, path);
@@ -27,22 +28,22 @@ internal sealed class RequestFields
             if (!known.Contains(property.Name))
             {
                 var name = fields.Name(property.Name);
-                throw OpenAIException.Invalid($"Unrecognized request argument supplied: {name}", name, "unknown_parameter");
+                throw new InvalidRequestException($"Unrecognized request argument supplied: {name}", name, "unknown_parameter");
             }
         }
 
         return fields;
     }
 
-    public static OpenAIException WrongType(string name, string expected) =>
-        OpenAIException.Invalid($"'{name}' must be {expected}.", name, "invalid_type");
+    public static InvalidRequestException WrongType(string name, string expected) =>
+        new InvalidRequestException($"'{name}' must be {expected}.", name, "invalid_type");
 
     /// <summary>The field's value, or null when it is absent or JSON null.</summary>
     public JsonElement? Get(string name) =>
         _object.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
     public JsonElement Required(string name) =>
-        Get(name) ?? throw OpenAIException.Invalid($"'{Name(name)}' is a required property.", Name(name), "missing_required_parameter");
+        Get(name) ?? throw new InvalidRequestException($"'{Name(name)}' is a required property.", Name(name), "missing_required_parameter");
 
     public string? String(string name) => Get(name) is not { } value ? null
         : value.ValueKind == JsonValueKind.String ? value.GetString() : throw WrongType(Name(name), "a string");
@@ -69,7 +70,7 @@ internal sealed class RequestFields
             : value.TryGetDouble(out var d) && d == Math.Floor(d) && Math.Abs(d) < 9e18 ? (long?)d
             : null;
         return integer is not { } n ? throw WrongType(Name(name), "an integer")
-            : n < min || n > max ? throw OpenAIException.Invalid($"{n} is out of range for '{Name(name)}': it must be between {min} and {max}.", Name(name))
+            : n < min || n > max ? throw new InvalidRequestException($"{n} is out of range for '{Name(name)}': it must be between {min} and {max}.", Name(name))
             : n;
     }
 
@@ -85,12 +86,12 @@ internal sealed class RequestFields
 
         var number = value.ValueKind == JsonValueKind.Number ? Finite(value, Name(name)) : throw WrongType(Name(name), "a number");
         return number >= min && number <= max ? number
-            : throw OpenAIException.Invalid($"{number} is out of range for '{Name(name)}': it must be between {min} and {max}.", Name(name));
+            : throw new InvalidRequestException($"{number} is out of range for '{Name(name)}': it must be between {min} and {max}.", Name(name));
     }
 
     /// <summary>A JSON number as a double; one too large for it (<c>1e400</c>, read as infinity) is refused.</summary>
     private static double Finite(JsonElement number, string name) =>
-        number.TryGetDouble(out var value) && double.IsFinite(value) ? value : throw OpenAIException.Invalid($"'{name}' must be a finite number.", name);
+        number.TryGetDouble(out var value) && double.IsFinite(value) ? value : throw new InvalidRequestException($"'{name}' must be a finite number.", name);
 
     /// <summary>A field this server accepts only at its default (a feature it does not implement): 400 otherwise.</summary>
     public void OnlyDefault(string name, Func<JsonElement, bool> isDefault, string allowed)
@@ -101,8 +102,8 @@ internal sealed class RequestFields
         }
     }
 
-    public OpenAIException Unsupported(string name, string detail) =>
-        new(StatusCodes.Status400BadRequest, $"'{Name(name)}' is not supported by this server: {detail}.", Name(name), "unsupported_value");
+    public InvalidRequestException Unsupported(string name, string detail) =>
+        new($"'{Name(name)}' is not supported by this server: {detail}.", Name(name), "unsupported_value");
 
     /// <summary>The field's name as errors give it: with its path inside the body.</summary>
     public string Name(string name) => _path is null ? name : $"{_path}.{name}";

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using Inference.Serving;
 using Models.Generation;
 
 namespace Inference.Protocols.OpenAI;
@@ -85,7 +86,7 @@ internal sealed record SamplingParameters(
 
         if (!stream)
         {
-            throw OpenAIException.Invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
+            throw new InvalidRequestException("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
         }
 
         return RequestFields.Read(options, StreamOptionFields, "stream_options").Bool("include_usage") ?? false;
@@ -103,6 +104,6 @@ internal sealed record SamplingParameters(
         };
         return stops.Length <= MaxStopSequences
             ? [.. stops.Where(s => s.Length > 0)]
-            : throw OpenAIException.Invalid($"'stop' holds {stops.Length} sequences; at most {MaxStopSequences} are allowed.", "stop");
+            : throw new InvalidRequestException($"'stop' holds {stops.Length} sequences; at most {MaxStopSequences} are allowed.", "stop");
     }
 }

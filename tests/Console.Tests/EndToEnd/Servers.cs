@@ -34,7 +34,8 @@ internal static class Servers
         await Tensorizer.Torch.TorchRuntime.Preload();
         var app = Inference.Startup.Build(
             ["--urls", $"http://127.0.0.1:{port}"],
-            builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["EXIT_ON_LOAD_FAILURE"] = "false" }));
+            builder => builder.Configuration.AddInMemoryCollection(
+                new Dictionary<string, string?> { ["EXIT_ON_LOAD_FAILURE"] = "false", ["MODEL_PATH"] = Models.TinyModel.TinyGptj.Location }));
         await app.StartAsync();
         return app;
     }

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Inference.Protocols.OpenAI;
+namespace Inference.Serving;
 
 /// <summary>
 /// How a chat becomes a prompt. GPT-J has no chat template (Hugging Face's GPT-J tokenizer_config.json defines no
@@ -22,10 +22,10 @@ internal static class ChatTemplate
     /// <summary>Where the model starts writing the user's next turn: the assistant's turn is over.</summary>
     public const string TurnEnd = "\nUser:";
 
-    public static string Render(IEnumerable<(string Role, string Content)> messages)
+    public static string Render(IEnumerable<ChatTurn> turns)
     {
         var prompt = new StringBuilder();
-        foreach (var (role, content) in messages)
+        foreach (var (role, content) in turns)
         {
             prompt.Append(Label(role)).Append(": ").Append(content).Append('\n');
         }

@@ -1,0 +1,55 @@
+using Inference.Hosting;
+using Models.Generation;
+
+namespace Inference.Serving;
+
+/// <summary>
+/// The one model this process serves: what <see cref="ModelHost"/> loaded (a <see cref="TextGenerator"/>: model and
+/// tokenizer), the plain <see cref="ChatTemplate"/>, and the dynamic-batching <see cref="GenerationScheduler"/>.
+/// Requests are checked against the context here, at the boundary every protocol and engine shares.
+/// </summary>
+internal sealed class ServedModel(ModelHost host, GenerationScheduler scheduler) : IServedModel
+{
+    public string Name => host.ModelName;
+
+    public bool IsReady => host.IsReady;
+
+    public ModelInfo Info
+    {
+        get
+        {
+            var generator = host.Generator;
+            var config = generator.Model.Config;
+            return new ModelInfo(config.ContextLength, config.VocabularySize, config.EndOfTextId ?? generator.Tokenizer.EndOfTextId);
+        }
+    }
+
+    public IReadOnlyList<int> Encode(string text, int maxTokens, CancellationToken cancellationToken) =>
+        host.Generator.Tokenizer.Encode(text, maxTokens, cancellationToken);
+
+    public string Decode(IReadOnlyList<int> tokens) => host.Generator.Tokenizer.Decode(tokens);
+
+    public ChatPrompt RenderChat(IReadOnlyList<ChatTurn> turns) => new(ChatTemplate.Render(turns), [ChatTemplate.TurnEnd]);
+
+    public GenerationRequest Submit(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(options);
+        var context = Info.ContextLength;
+        if (prompt.Count == 0)
+        {
+            throw new InvalidRequestException("The prompt is empty.", code: "invalid_value");
+        }
+
+        // 64-bit: a max_new_tokens near int.MaxValue must not wrap around and pass.
+        var total = (long)prompt.Count + options.MaxNewTokens;
+        if (total > context)
+        {
+            throw new InvalidRequestException(
+                $"This model's maximum context length is {context} tokens. However, you requested {total} tokens ({prompt.Count} in the prompt, {options.MaxNewTokens} to generate).",
+                code: "context_length_exceeded");
+        }
+
+        return scheduler.Submit(prompt, options, cancellationToken);
+    }
+}
