@@ -1,3 +1,4 @@
+using Tensorizer.Configuration;
 using AdminConsole.Configuration;
 using k8s.Models;
 
@@ -18,9 +19,6 @@ public static class ConverterJob
     private const string KeyMountPath = "/var/run/secrets/tensorizer";
     private const string KeyName = "key";
 
-    /// <summary>The variable <c>downloader convert</c> reads its encryption key file from.</summary>
-    public const string EncryptKeyFileVariable = "ENCRYPT_KEY_FILE";
-
     public static V1Job Build(string name, ConversionSpec spec, string output, ConverterOptions options)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -37,7 +35,7 @@ public static class ConverterJob
             Image = options.Image,
             Args = ["convert", "--source", spec.SourceUri, "--output", output, "--dtype", spec.Dtype, .. spec.Force ? new[] { "--force" } : []],
             EnvFrom = options.Secret is { } secret ? [new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = secret } }] : null,
-            Env = options.EncryptionSecret is null ? null : [new V1EnvVar { Name = EncryptKeyFileVariable, Value = $"{KeyMountPath}/{KeyName}" }],
+            Env = options.EncryptionSecret is null ? null : [new V1EnvVar { Name = SettingNames.EncryptKeyFile, Value = $"{KeyMountPath}/{KeyName}" }],
             Resources = Resources(options),
             VolumeMounts = NullIfEmpty([
                 .. options.Pvc is null ? [] : new[] { new V1VolumeMount { Name = VolumeName, MountPath = options.MountPath } },
