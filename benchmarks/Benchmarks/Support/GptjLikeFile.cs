@@ -2,7 +2,7 @@ using System.CommandLine;
 using Tensorizer.Torch;
 using static TorchSharp.torch;
 
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary>The benchmark's input: GPT-J-6B's embedding, <c>layers</c> blocks and LM head, fp16, random values.</summary>
 internal static class GptjLikeFile
@@ -34,7 +34,7 @@ internal static class GptjLikeFile
         }
 
         file.Refresh();
-        BenchmarkTable.Print($"  wrote {Commands.InspectCommand.Bytes(file.Length)} in {clock.Elapsed.TotalSeconds:0.0} s");
+        BenchmarkTable.Print($"  wrote {BenchmarkTable.Bytes(file.Length)} in {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
     public static Option<FileInfo> FileOption() => new("--file")

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary>Kestrel on 127.0.0.1 serving one file with Range support (sendfile), for HTTP benchmarks.</summary>
 internal sealed class LoopbackFileServer : IAsyncDisposable

@@ -1,4 +1,4 @@
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary>GPT-J's parameter names and shapes (as Hugging Face's GPTJForCausalLM), for demo and benchmark files.</summary>
 internal static class GptjShapes

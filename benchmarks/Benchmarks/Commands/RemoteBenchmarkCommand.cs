@@ -1,13 +1,13 @@
 using System.CommandLine;
-using Downloader.Benchmarks;
+using Benchmarks.Support;
 using Tensorizer.Reading;
 using Tensorizer.Sources;
 using Tensorizer.Sources.Http;
 using Tensorizer.Sources.S3;
 using Tensorizer.Torch;
-using static Downloader.Benchmarks.BenchmarkTable;
+using static Benchmarks.Support.BenchmarkTable;
 
-namespace Downloader.Commands;
+namespace Benchmarks.Commands;
 
 /// <summary>
 /// <c>benchmark-remote</c>: the same GPT-J-shaped file loaded from local disk, over HTTP from Kestrel on
@@ -35,7 +35,7 @@ internal static class RemoteBenchmarkCommand
             var times = Math.Max(1, parse.GetValue(repeat));
             await using (var local = await TensorFile.OpenAsync(input.FullName, ct))
             {
-                Print($"file: {input.FullName}: {local.Index.Count} tensors, {InspectCommand.Bytes(local.Index.DataBytes)}; chunk {LoadOptions.DefaultChunkSize >> 20} MiB");
+                Print($"file: {input.FullName}: {local.Index.Count} tensors, {BenchmarkTable.Bytes(local.Index.DataBytes)}; chunk {LoadOptions.DefaultChunkSize >> 20} MiB");
                 var cat = input.Length / Best(times, () => TimeShell("cat \"$1\" > /dev/null", input.FullName)); // also warms the page cache
                 var (seconds, _) = LoadMeasurement.Measure(local, new TorchLoadOptions { Load = new LoadOptions { Readers = 4 } }, times, ct);
                 Row("local load → CPU tensors, readers=4", local.Index.DataBytes, seconds, cat, "cat");
@@ -47,7 +47,7 @@ internal static class RemoteBenchmarkCommand
                 await S3Async(input, times, parse.GetValue(s3Chunk) << 20, ct);
             }
 
-            return ExitCodes.Success;
+            return 0;
         });
         return command;
     }

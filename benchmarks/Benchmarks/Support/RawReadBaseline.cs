@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary>
 /// What the hardware allows before any format or tensor library: positional reads of the whole file into memory

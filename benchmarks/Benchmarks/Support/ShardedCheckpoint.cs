@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Checkpoints.Formats;
 
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary>A GPT-J-shaped fp32 safetensors checkpoint in shards with an index, made once and reused (random values in ±0.1).</summary>
 internal static class ShardedCheckpoint

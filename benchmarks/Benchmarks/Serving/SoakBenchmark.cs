@@ -1,10 +1,12 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
 
-namespace Inference.Benchmarking;
+namespace Benchmarks.Serving;
 
 /// <summary>
-/// <c>Inference soak [--requests N] [--clients C] [--max-tokens T] [MODEL_PATH]</c>: the operator's reliability check.
+/// <c>soak [--requests N] [--clients C] [--max-tokens T] [MODEL_PATH]</c>: the operator's reliability check.
 /// Starts the service as its own process on 127.0.0.1 (so a native crash shows as that process dying, not as this
 /// one), then sends the crash repro — greedy OpenAI completions of "The quick brown fox" — N times from one client,
 /// then N times from C clients at once, printing requests, errors and the service's RSS every 10 s. Exits 1 on any
@@ -14,9 +16,22 @@ internal static class SoakBenchmark
 {
     private static readonly TimeSpan ReportEvery = TimeSpan.FromSeconds(10);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        var (requests, clients, maxTokens, modelPath) = Parse(args);
+        var requests = new Option<int>("--requests") { Description = "Requests in each phase.", DefaultValueFactory = _ => 1000 };
+        var clients = new Option<int>("--clients") { Description = "Concurrent clients in the second phase.", DefaultValueFactory = _ => 8 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of each completion.", DefaultValueFactory = _ => 200 };
+        var modelPath = new Argument<string?>("MODEL_PATH") { Description = "A model folder (or s3://…) to serve; by default the embedded tiny GPT-J.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("soak", "The reliability check: the crash repro sent N times from one client, then from C at once; fails on any error.")
+        {
+            requests, clients, maxTokens, modelPath,
+        };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(requests), parse.GetValue(clients), parse.GetValue(maxTokens), parse.GetValue(modelPath)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(int requests, int clients, int maxTokens, string? modelPath)
+    {
         using var service = ServiceProcess.Start(modelPath is null ? new Dictionary<string, string>() : new() { ["MODEL_PATH"] = modelPath });
         await service.WaitUntilReadyAsync();
         Console.Out.WriteLine($"service pid {service.Id} ready ({modelPath ?? "embedded tiny GPT-J"}), RSS {service.RssMiB:0} MiB");
@@ -96,21 +111,4 @@ internal static class SoakBenchmark
             $"  {clock.Elapsed.TotalSeconds,7:0}s  {ok,6} ok  {failed,4} failed  {ok / Math.Max(clock.Elapsed.TotalSeconds, 1e-9),6:0.0} req/s  RSS {service.RssMiB,6:0} MiB{(service.HasExited ? $"  SERVICE EXITED ({service.ExitCode})" : "")}"));
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
-
-    private static (int Requests, int Clients, int MaxTokens, string? ModelPath) Parse(string[] args)
-    {
-        var (requests, clients, maxTokens, modelPath) = (1000, 8, 200, (string?)null);
-        for (var i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--requests": requests = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--clients": clients = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--max-tokens": maxTokens = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                default: modelPath = args[i]; break;
-            }
-        }
-
-        return (requests, clients, maxTokens, modelPath);
-    }
 }

@@ -4,10 +4,10 @@ using Models;
 using Models.Generation;
 using Models.Gptj;
 using Models.TinyModel;
-using static Downloader.Benchmarks.BenchmarkTable;
+using static Benchmarks.Support.BenchmarkTable;
 using static TorchSharp.torch;
 
-namespace Downloader.Commands;
+namespace Benchmarks.Commands;
 
 /// <summary>
 /// <c>benchmark-generation</c>: for the tiny GPT-J and a GPT-J-shaped 12 × 768 model (random weights), the load
@@ -43,7 +43,7 @@ internal static class GenerationBenchmarkCommand
                 Directory.Delete(root, recursive: true);
             }
 
-            return ExitCodes.Success;
+            return 0;
         });
         return command;
     }

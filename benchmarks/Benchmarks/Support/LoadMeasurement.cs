@@ -2,7 +2,7 @@ using Tensorizer.Reading;
 using Tensorizer.Torch;
 using static TorchSharp.torch;
 
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary>Times a full load into CPU tensors and the peak memory it needed beyond the tensors themselves.</summary>
 internal static class LoadMeasurement
@@ -27,7 +27,7 @@ internal static class LoadMeasurement
     }
 
     public static string Describe(long peakExtraBytes, long reference, string referenceName) =>
-        $"peak extra RSS {Commands.InspectCommand.Bytes(peakExtraBytes)} = {(double)peakExtraBytes / reference:0.00}× {referenceName}";
+        $"peak extra RSS {BenchmarkTable.Bytes(peakExtraBytes)} = {(double)peakExtraBytes / reference:0.00}× {referenceName}";
 
     public static void DisposeAll(IEnumerable<Tensor> tensors)
     {

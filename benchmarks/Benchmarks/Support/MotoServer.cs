@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary><c>moto_server</c> (an S3 emulator) on 127.0.0.1 and a free port, for the S3 benchmark.</summary>
 internal sealed class MotoServer : IDisposable

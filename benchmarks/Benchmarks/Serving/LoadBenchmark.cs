@@ -1,17 +1,19 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Benchmarks.Support;
 using Models.Gptj;
 using Models.TinyModel;
 using Tensorizer.Reading;
 using Tensorizer.Torch;
 using static TorchSharp.torch;
 
-namespace Inference.Benchmarking;
+namespace Benchmarks.Serving;
 
 /// <summary>
-/// <c>Inference benchmark-load [MODEL_FOLDER]</c>: the load users run, measured side by side in one run, from the
-/// page cache: <c>cat</c>, the loader into new tensors in this process, and the service itself started as its own
+/// <c>benchmark-load [MODEL_FOLDER]</c>: the load users run, measured side by side in one run, from the
+/// page cache: <c>cat</c>, the loader into new tensors in a fresh process, and the service itself started as its own
 /// process on the same folder — its read stage (from <c>/status</c>) and its time from process start to ready — in
 /// the file's dtype and cast to float32. A folder without <c>model.tensors</c> (or none: a temporary one) first gets a
 /// GPT-J-shaped fp16 model of 1.2 GB (8 × 2048). The service inherits this environment (LOAD_READERS, …).
@@ -24,14 +26,23 @@ internal static class LoadBenchmark
     /// <summary>8 layers × 2048 with GPT-J's vocabulary: 0.61 G parameters, 1.22 GB in fp16.</summary>
     private static readonly GptjConfig Shape = new() { NLayer = 8, NEmbd = 2048, NHead = 16, RotaryDim = 64, NPositions = 2048 };
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        if (args is ["--loader", var loaderFile, var loaderDtype])
+        var folderArgument = new Argument<string?>("MODEL_FOLDER") { Description = "A model folder; without one (or without model.tensors in it) a GPT-J-shaped fp16 model of 1.2 GB is written first.", Arity = ArgumentArity.ZeroOrOne };
+        var loader = new Option<string[]>("--loader")
         {
-            return await LoaderOnlyAsync(loaderFile, loaderDtype);
-        }
+            Description = "FILE DTYPE: one load in this process, its seconds printed (how the benchmark measures in a fresh process).",
+            Arity = new ArgumentArity(2, 2),
+            AllowMultipleArgumentsPerToken = true,
+            Hidden = true,
+        };
+        var command = new Command("benchmark-load", "Measure the service's model load against cat and the loader, from the page cache.") { folderArgument, loader };
+        command.SetAction((parse, _) => parse.GetValue(loader) is [var file, var dtype] ? LoaderOnlyAsync(file, dtype) : RunAsync(parse.GetValue(folderArgument)));
+        return command;
+    }
 
-        var folder = args.FirstOrDefault();
+    private static async Task<int> RunAsync(string? folder)
+    {
         var temporary = folder is null ? Directory.CreateTempSubdirectory("load-bench-").FullName : null;
         folder ??= temporary!;
         try
@@ -59,20 +70,20 @@ internal static class LoadBenchmark
         var file = Path.Combine(folder, Models.ModelFolder.TensorsFile);
         var bytes = new FileInfo(file).Length;
         Console.Out.WriteLine($"{file}: {bytes / 1e9:0.00} GB; {Environment.ProcessorCount} cores; page cache warm; best of {Repeat}");
-        var cat = Best(() => Time(() => Cat(file)));
+        var cat = BenchmarkTable.Best(Repeat, () => BenchmarkTable.Time(() => Cat(file)));
         Row("cat FILE > /dev/null", bytes / cat, "1.00× cat");
         var loaderRates = new List<double>();
         foreach (var dtype in new[] { "keep", "float32" })
         {
             // In a fresh process each time, as the service: a second load in one process reuses touched memory.
-            var seconds = Best(() => LoaderInFreshProcess(file, dtype));
+            var seconds = BenchmarkTable.Best(Repeat, () => LoaderInFreshProcess(file, dtype));
             loaderRates.Add(bytes / seconds);
             Row($"loader → new tensors, {(dtype == "keep" ? "file dtype" : "cast to float32")}, {LoaderReaders} readers", bytes / seconds, $"{bytes / seconds / (bytes / cat),4:0.00}× cat");
         }
 
         foreach (var dtype in new[] { "model-float16", "model-float32" })
         {
-            var seconds = Best(() => LoaderInFreshProcess(file, dtype));
+            var seconds = BenchmarkTable.Best(Repeat, () => LoaderInFreshProcess(file, dtype));
             Row($"ModelFolder.LoadAsync (no server), {dtype[6..]}", bytes / seconds, $"{bytes / seconds / loaderRates[dtype == "model-float16" ? 0 : 1],4:0.00}× loader");
         }
 
@@ -113,7 +124,7 @@ internal static class LoadBenchmark
     /// <c>benchmark-load --loader FILE keep|float32|model-float16|model-float32</c>: one load, into new tensors or
     /// through <see cref="Models.ModelFolder.LoadAsync"/> (the service's load without the server); prints the read's seconds.
     /// </summary>
-    public static async Task<int> LoaderOnlyAsync(string file, string dtype)
+    private static async Task<int> LoaderOnlyAsync(string file, string dtype)
     {
         TorchRuntime.Start(CPU);
         if (dtype.StartsWith("model-", StringComparison.Ordinal))
@@ -153,15 +164,6 @@ internal static class LoadBenchmark
         using var cat = Process.Start(new ProcessStartInfo("sh", ["-c", "cat \"$1\" > /dev/null", "sh", file]))!;
         cat.WaitForExit();
     }
-
-    private static double Time(Action action)
-    {
-        var clock = Stopwatch.StartNew();
-        action();
-        return clock.Elapsed.TotalSeconds;
-    }
-
-    private static double Best(Func<double> measure) => Enumerable.Range(0, Repeat).Select(_ => measure()).Min();
 
     private static void Row(string what, double rate, string ratio) =>
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {what,-58} {rate / 1e9,7:0.00} GB/s  {ratio}"));

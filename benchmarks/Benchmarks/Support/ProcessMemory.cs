@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary>Resident and peak resident memory from /proc (Linux), with the peak resettable per measurement.</summary>
 internal static class ProcessMemory

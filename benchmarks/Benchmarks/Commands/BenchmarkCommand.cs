@@ -1,10 +1,10 @@
 using System.CommandLine;
-using Downloader.Benchmarks;
+using Benchmarks.Support;
 using Tensorizer.Reading;
 using Tensorizer.Torch;
-using static Downloader.Benchmarks.BenchmarkTable;
+using static Benchmarks.Support.BenchmarkTable;
 
-namespace Downloader.Commands;
+namespace Benchmarks.Commands;
 
 /// <summary>
 /// <c>benchmark</c>: on a GPT-J-shaped fp16 file (≥ 1 GiB by default) measures, in one run, the page-cache limit
@@ -22,7 +22,7 @@ internal static class BenchmarkCommand
         command.SetAction(async (parse, ct) =>
         {
             await RunAsync(parse.GetValue(file)!, parse.GetValue(layers), Math.Max(1, parse.GetValue(repeat)), ct);
-            return ExitCodes.Success;
+            return 0;
         });
         return command;
     }
@@ -33,7 +33,7 @@ internal static class BenchmarkCommand
         await using var tensors = await TensorFile.OpenAsync(file.FullName, ct);
         var bytes = tensors.Index.DataBytes;
         var largest = tensors.Index.Max(e => e.DataLength);
-        Print($"file: {file.FullName}: {tensors.Index.Count} tensors, {InspectCommand.Bytes(bytes)} of data, largest tensor {InspectCommand.Bytes(largest)}");
+        Print($"file: {file.FullName}: {tensors.Index.Count} tensors, {BenchmarkTable.Bytes(bytes)} of data, largest tensor {BenchmarkTable.Bytes(largest)}");
         Print($"machine: {Environment.ProcessorCount} cores; libtorch THP_MEM_ALLOC_ENABLE=1 (set by the CLI)");
         Print("");
 

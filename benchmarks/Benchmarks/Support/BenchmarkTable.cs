@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary>Prints benchmark rows: throughput, the ratio to a baseline measured in the same run, and notes.</summary>
 internal static class BenchmarkTable
@@ -10,6 +10,11 @@ internal static class BenchmarkTable
         Print(string.Create(CultureInfo.InvariantCulture, $"{what,-64} {bytes / seconds / 1e9,6:0.00} GB/s  {bytes / seconds / baselineRate,5:0.00}× {baselineName}  {extra}"));
 
     public static void Print(string line) => Console.Out.WriteLine(line);
+
+    /// <summary>"1.23 GiB" or "456.7 MiB", as the Downloader's <c>inspect</c> prints sizes.</summary>
+    public static string Bytes(long bytes) => bytes >= 1 << 30
+        ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1 << 30):0.00} GiB")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1 << 20):0.0} MiB");
 
     /// <summary>The best (shortest) of <paramref name="repeat"/> timings.</summary>
     public static double Best(int repeat, Func<double> measure) => Enumerable.Range(0, repeat).Select(_ => measure()).Min();

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Checkpoints.Conversion;
-using Downloader.Benchmarks;
-using static Downloader.Benchmarks.BenchmarkTable;
+using Benchmarks.Support;
+using static Benchmarks.Support.BenchmarkTable;
 
-namespace Downloader.Commands;
+namespace Benchmarks.Commands;
 
 /// <summary>
 /// <c>benchmark-conversion</c>: converts a GPT-J-shaped fp32 sharded safetensors checkpoint (≥ 1 GiB) to
@@ -26,7 +26,7 @@ internal static class ConversionBenchmarkCommand
         command.SetAction(async (parse, ct) =>
         {
             await RunAsync(parse.GetValue(folder)!.FullName, parse.GetValue(layers), parse.GetValue(vocabulary), ct);
-            return ExitCodes.Success;
+            return 0;
         });
         return command;
     }
@@ -40,7 +40,7 @@ internal static class ConversionBenchmarkCommand
         var bytes = shards.Sum(f => new FileInfo(f).Length);
         var largestTensor = GptjShapes.Parameters(4096, layers, vocabulary).Max(p => p.Shape.Aggregate(4L, (a, b) => a * b));
         var largestShard = shards.Max(f => new FileInfo(f).Length);
-        Print($"checkpoint: {checkpoint}: {shards.Length} fp32 shards, {InspectCommand.Bytes(bytes)}; largest shard {InspectCommand.Bytes(largestShard)}, largest tensor {InspectCommand.Bytes(largestTensor)}");
+        Print($"checkpoint: {checkpoint}: {shards.Length} fp32 shards, {BenchmarkTable.Bytes(bytes)}; largest shard {BenchmarkTable.Bytes(largestShard)}, largest tensor {BenchmarkTable.Bytes(largestTensor)}");
         Print($"machine: {Environment.ProcessorCount} cores; files in the page cache (warmed by a first read), so rates are CPU and memory bound");
         Print("");
 
@@ -65,7 +65,7 @@ internal static class ConversionBenchmarkCommand
             var seconds = clock.Elapsed.TotalSeconds;
             var peak = ProcessMemory.PeakResidentBytes - baseline;
             Row($"convert → .tensors, dtype {dtype}: read", bytes, seconds, cpRate, "cp",
-                $"wrote {InspectCommand.Bytes(result.Bytes)} at {result.Bytes / seconds / 1e9:0.00} GB/s; peak RSS +{InspectCommand.Bytes(peak)} = {(double)peak / largestTensor:0.00}× largest tensor, {(double)peak / largestShard:0.00}× largest shard");
+                $"wrote {BenchmarkTable.Bytes(result.Bytes)} at {result.Bytes / seconds / 1e9:0.00} GB/s; peak RSS +{BenchmarkTable.Bytes(peak)} = {(double)peak / largestTensor:0.00}× largest tensor, {(double)peak / largestShard:0.00}× largest shard");
             Directory.Delete(output, recursive: true);
         }
     }

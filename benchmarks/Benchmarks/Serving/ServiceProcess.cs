@@ -1,14 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Reflection;
 using System.Text.Json;
 
-namespace Inference.Benchmarking;
+namespace Benchmarks.Serving;
 
 /// <summary>
-/// This program started again as the real service, on 127.0.0.1 and a free port, as an operator runs it: its own
-/// process, so its start-up, its memory and a native crash are its own, not the benchmark's.
+/// The inference service started as the real program, on 127.0.0.1 and a free port, as an operator runs it: its own
+/// process, so its start-up, its memory and a native crash are its own, not the benchmark's. The program is the
+/// Inference project's own build output (<c>dotnet Inference.dll</c>, beside its runtimeconfig and native
+/// libraries), which building the benchmarks builds first.
 /// </summary>
 internal sealed class ServiceProcess : IDisposable
 {
@@ -52,7 +56,7 @@ internal sealed class ServiceProcess : IDisposable
     public static ServiceProcess Start(IReadOnlyDictionary<string, string> environment, bool showLog = false)
     {
         var port = FreePort();
-        var start = StartInfoForThisProgram("--urls", $"http://127.0.0.1:{port}");
+        var start = StartInfo(InferenceAssembly, "--urls", $"http://127.0.0.1:{port}");
         start.RedirectStandardError = true;
         foreach (var (name, value) in environment)
         {
@@ -119,16 +123,25 @@ internal sealed class ServiceProcess : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>This program again with <paramref name="arguments"/>: the apphost directly, or <c>dotnet Inference.dll</c>.</summary>
-    public static ProcessStartInfo StartInfoForThisProgram(params string[] arguments)
-    {
-        var self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(ServiceProcess).Assembly.Location);
-        }
+    /// <summary>The Inference program's assembly, from the path the build compiled in (see build/ProjectOutputPaths.targets).</summary>
+    public static string InferenceAssembly =>
+        typeof(ServiceProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "InferenceAssembly")?.Value is { } path
+        && File.Exists(path)
+            ? path
+            : throw new FileNotFoundException("The Inference program was not found where the build put it; build the benchmarks with dotnet build (it builds Inference too).");
 
+    /// <summary>This program again with <paramref name="arguments"/> (a measurement in a fresh process).</summary>
+    public static ProcessStartInfo StartInfoForThisProgram(params string[] arguments) =>
+        StartInfo(typeof(ServiceProcess).Assembly.Location, arguments);
+
+    /// <summary><c>dotnet ASSEMBLY arguments…</c>, with the same host that runs this program, standard output redirected.</summary>
+    private static ProcessStartInfo StartInfo(string assembly, params string[] arguments)
+    {
+        var dotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet"
+            ? Environment.ProcessPath!
+            : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new ProcessStartInfo(dotnet) { UseShellExecute = false, RedirectStandardOutput = true };
+        start.ArgumentList.Add(assembly);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -1,11 +1,12 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
+using System.Net.Http.Json;
 
-namespace Inference.Benchmarking;
+namespace Benchmarks.Serving;
 
 /// <summary>
-/// <c>Inference benchmark [MODEL_PATH]</c>: the real service on 127.0.0.1, driven by 8 concurrent clients, once
+/// <c>benchmark-serving [MODEL_PATH]</c>: the real service (its own process) on 127.0.0.1, driven by 8 concurrent clients, once
 /// one request at a time (batch size 1) and once with dynamic batching (batch size 8), in one run: requests/s,
 /// p50/p99 latency and generated tokens/s; on the embedded tiny GPT-J and a random 12 × 768 GPT-J unless a model
 /// folder is given.
@@ -16,9 +17,17 @@ internal static class ServingBenchmark
     private const int RequestsPerClient = 6;
     private const int NewTokens = 32;
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        if (args.FirstOrDefault() is { } modelPath)
+        var modelPath = new Argument<string?>("MODEL_PATH") { Description = "A model folder (or s3://…) to serve; by default the embedded tiny GPT-J, then a random 12 × 768 GPT-J.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("benchmark-serving", "Measure the service's throughput and latency, one request at a time against dynamic batching.") { modelPath };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(modelPath)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string? modelPath)
+    {
+        if (modelPath is not null)
         {
             await CompareAsync(modelPath, modelPath);
             return 0;
@@ -54,20 +63,20 @@ internal static class ServingBenchmark
 
     private static async Task<Result> MeasureAsync(string? modelPath, int maxBatch)
     {
-        var settings = new Dictionary<string, string?> { ["MAX_BATCH_SIZE"] = maxBatch.ToString(CultureInfo.InvariantCulture), ["QUEUE_CAPACITY"] = "256" };
+        var settings = new Dictionary<string, string>
+        {
+            ["MAX_BATCH_SIZE"] = maxBatch.ToString(CultureInfo.InvariantCulture),
+            ["QUEUE_CAPACITY"] = "256",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
         if (modelPath is not null)
         {
             settings["MODEL_PATH"] = modelPath;
         }
 
-        await using var app = Startup.Build(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], builder => builder.Configuration.AddInMemoryCollection(settings));
-        await app.StartAsync();
-        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(10) };
-        while ((await client.GetFromJsonAsync<JsonElement>("/status")).GetProperty("phase").GetString() is not ("ready" or "failed"))
-        {
-            await Task.Delay(100);
-        }
-
+        using var service = ServiceProcess.Start(settings);
+        await service.WaitUntilReadyAsync();
+        var client = service.Client;
         var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(async c =>

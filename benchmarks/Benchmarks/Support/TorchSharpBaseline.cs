@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Downloader.Benchmarks;
+namespace Benchmarks.Support;
 
 /// <summary>TorchSharp's own ways to persist the same tensors, for comparison with the tensorizer loader.</summary>
 internal static class TorchSharpBaseline
