@@ -1,4 +1,3 @@
-using Checkpoints.Tests;
 using Models;
 using Models.Generation;
 using Tensorizer.Reading;

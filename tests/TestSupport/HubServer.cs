@@ -8,14 +8,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Checkpoints.Tests.Hub;
+namespace TestSupport;
 
 /// <summary>
 /// A model hub on 127.0.0.1 that answers like the Hugging Face Hub (model info with blobs and LFS sha256,
 /// <c>resolve</c> with a 302 to a CDN path for LFS files, Range) and ModelScope (recursive file listing with sha256,
 /// the repo file API, Range). Faults can be injected per file: a connection dropped part way, or corrupted bytes.
 /// </summary>
-internal sealed class HubServer : IAsyncDisposable
+public sealed class HubServer : IAsyncDisposable
 {
     private const int LfsThreshold = 1024; // files above this are LFS files, as git-lfs tracks weights
     private static readonly JsonSerializerOptions PascalCase = new(); // ModelScope's field names, unlike ASP.NET's camelCase default

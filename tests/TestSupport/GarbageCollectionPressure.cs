@@ -1,4 +1,4 @@
-namespace Models.Tests.Soak;
+namespace TestSupport;
 
 /// <summary>
 /// Collects garbage and runs finalizers about a thousand times a second on another thread until disposed of: the

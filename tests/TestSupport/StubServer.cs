@@ -2,10 +2,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AdminConsole.Tests.Services;
+namespace TestSupport;
 
 /// <summary>A minimal Kestrel server on 127.0.0.1 whose endpoints a test defines: a stand-in for a service or the Kubernetes API.</summary>
-internal sealed class StubServer : IAsyncDisposable
+public sealed class StubServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 

@@ -3,13 +3,13 @@ using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Tensorizer.Tests;
+namespace TestSupport;
 
 /// <summary>
 /// Builds <c>.tensors</c> files byte by byte from the format description (shared/docs), independently of the
 /// library's writer, so reader tests check the format itself and not our own round trip.
 /// </summary>
-internal sealed class RawFileBuilder
+public sealed class RawFileBuilder
 {
     private readonly List<RawTensor> _tensors = [];
 

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using Amazon.S3;
 using Tensorizer.Sources.S3;
 
-namespace Tensorizer.Tests;
+namespace TestSupport;
 
 /// <summary>
 /// A real <c>moto_server</c> (moto 5.2.1, an S3 emulator) on 127.0.0.1 and a free port, as a child process killed with
