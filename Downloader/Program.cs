@@ -5,16 +5,12 @@ using Tensorizer.Format;
 // The hugepage switch must reach libtorch's native getenv before TorchSharp loads it.
 Tensorizer.Torch.TorchRuntime.EnableTransparentHugePages();
 
-var root = new RootCommand("Fetch checkpoints, convert them to tensorizer .tensors files, inspect, verify and benchmark them.")
+var root = new RootCommand("Fetch checkpoints, convert them to tensorizer .tensors files, inspect and verify them.")
 {
     ConvertCommand.Create(),
     InspectCommand.Create(),
     VerifyCommand.Create(),
     DemoCommand.Create(),
-    BenchmarkCommand.Create(),
-    RemoteBenchmarkCommand.Create(),
-    GenerationBenchmarkCommand.Create(),
-    ConversionBenchmarkCommand.Create(),
 };
 
 var parsed = root.Parse(args);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Checkpoints;
 using Models.Architectures;
 using Models.Generation;
 using Models.Tokenization;
@@ -32,14 +33,11 @@ public sealed record ModelLoadOptions
 /// </summary>
 public static class ModelFolder
 {
-    public const string TensorsFile = "model.tensors";
+    /// <summary>The weights file of a model folder (<see cref="ModelFiles.TensorsFile"/>).</summary>
+    public const string TensorsFile = ModelFiles.TensorsFile;
 
-    /// <summary>The files beside <c>model.tensors</c> (as the seed's converter copies them), when present.</summary>
-    public static readonly IReadOnlyList<string> SideFiles =
-    [
-        "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
-        "special_tokens_map.json", "added_tokens.json",
-    ];
+    /// <summary>The files beside <c>model.tensors</c> (<see cref="ModelFiles.SideFiles"/>).</summary>
+    public static IReadOnlyList<string> SideFiles => ModelFiles.SideFiles;
 
     public static async Task<TextGenerator> LoadAsync(
         string folder, ModelLoadOptions? options = null, IProgress<LoadProgress>? progress = null, CancellationToken cancellationToken = default)

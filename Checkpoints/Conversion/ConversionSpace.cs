@@ -1,5 +1,5 @@
 using Checkpoints.Sources;
-using static TorchSharp.torch;
+using Tensorizer.Format;
 
 namespace Checkpoints.Conversion;
 
@@ -11,7 +11,7 @@ namespace Checkpoints.Conversion;
 internal static class ConversionSpace
 {
     public static async Task EnsureAsync(
-        RemoteSource source, IReadOnlyList<CheckpointFile> files, string downloads, string? outputFolder, ScalarType? dtype,
+        RemoteSource source, IReadOnlyList<CheckpointFile> files, string downloads, string? outputFolder, TensorElementType? dtype,
         IFreeSpaceProbe probe, CancellationToken cancellationToken)
     {
         // config.json first (a few KiB): its torch_dtype tells float32 weights from 16-bit ones, which halves the estimate.

@@ -102,7 +102,7 @@ public static class ModelConverter
         })).ToList();
         await output.WriteTensorsAsync(toWrite, request.Encryption, cancellationToken).ConfigureAwait(false);
 
-        var sideFiles = Models.ModelFolder.SideFiles.Where(name => File.Exists(Path.Combine(local, name))).ToList();
+        var sideFiles = ModelFiles.SideFiles.Where(name => File.Exists(Path.Combine(local, name))).ToList();
         for (var i = 0; i < sideFiles.Count; i++)
         {
             progress?.Report(new ConversionProgress(ConversionPhase.Publishing, 0, 0, i, sideFiles.Count, sideFiles[i]));

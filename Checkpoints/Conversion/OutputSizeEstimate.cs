@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Checkpoints.Sources;
-using static TorchSharp.torch;
+using Tensorizer.Format;
 
 namespace Checkpoints.Conversion;
 
@@ -16,12 +16,12 @@ internal static class OutputSizeEstimate
 {
     private const double Margin = 1.01;
 
-    public static long Bytes(IReadOnlyList<CheckpointFile> files, ScalarType? target, int? sourceWidth)
+    public static long Bytes(IReadOnlyList<CheckpointFile> files, TensorElementType? target, int? sourceWidth)
     {
         ArgumentNullException.ThrowIfNull(files);
-        var sideFiles = files.Where(f => Models.ModelFolder.SideFiles.Contains(f.Path)).Sum(f => Math.Max(0, f.Size));
+        var sideFiles = files.Where(f => ModelFiles.SideFiles.Contains(f.Path)).Sum(f => Math.Max(0, f.Size));
         var weights = files.Sum(f => Math.Max(0, f.Size)) - sideFiles;
-        var scale = target is { } dtype ? (double)Width(dtype) / (sourceWidth ?? 2) : 1.0;
+        var scale = target is { } dtype ? (double)TensorDtype.SizeOf(dtype) / (sourceWidth ?? 2) : 1.0;
         return sideFiles + (long)Math.Ceiling(weights * Math.Max(scale, 0) * Margin);
     }
 
@@ -54,11 +54,4 @@ internal static class OutputSizeEstimate
             return null; // the conversion itself reports a broken config; the estimate stays conservative
         }
     }
-
-    private static int Width(ScalarType dtype) => dtype switch
-    {
-        ScalarType.Float64 => 8,
-        ScalarType.Float32 => 4,
-        _ => 2,
-    };
 }

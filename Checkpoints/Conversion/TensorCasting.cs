@@ -1,8 +1,6 @@
 using Checkpoints.Formats;
 using Tensorizer.Casting;
 using Tensorizer.Format;
-using Tensorizer.Torch;
-using static TorchSharp.torch;
 
 namespace Checkpoints.Conversion;
 
@@ -10,10 +8,11 @@ namespace Checkpoints.Conversion;
 /// Reads checkpoint tensors and casts floating ones to the target dtype into buffers allocated once for the largest
 /// tensor: fresh memory costs a page fault per 4 KiB here, so reusing touched buffers is what keeps conversion near
 /// copy speed and its memory at a few tensors. Two sets alternate, because the writer hashes and writes one tensor
-/// while the next is being read (see <see cref="Tensorizer.Writing.TensorToWrite.Deferred"/>). Casts between fp32, fp16 and bf16 are
-/// <see cref="ElementCasts"/> (vectorized or bit-exact with PyTorch's rounding); float64 still goes through TorchSharp.
+/// while the next is being read (see <see cref="Tensorizer.Writing.TensorToWrite.Deferred"/>). Every cast the converter
+/// offers (fp64, fp32, fp16, bf16 to fp32, fp16 or bf16) is <see cref="ElementCasts"/>: vectorized or bit-exact with
+/// PyTorch's rounding, with no tensor library.
 /// </summary>
-internal sealed class TensorCasting(IReadOnlyList<CheckpointTensor> tensors, ScalarType? dtype)
+internal sealed class TensorCasting(IReadOnlyList<CheckpointTensor> tensors, TensorElementType? dtype)
 {
     private readonly long _sourceLength = tensors.Select(t => t.Length).DefaultIfEmpty().Max();
     private readonly long _targetLength = tensors.Where(t => TargetType(t, dtype) != t.Type).Select(t => TargetLength(t, dtype)).DefaultIfEmpty().Max();
@@ -21,13 +20,12 @@ internal sealed class TensorCasting(IReadOnlyList<CheckpointTensor> tensors, Sca
     private int _calls;
 
     /// <summary>The conversion's target (<see cref="DtypeNames"/>, shared with the service and the console); null keeps the checkpoint's.</summary>
-    public static ScalarType? ParseDtype(string dtype) =>
-        DtypeNames.ParseConversion(dtype, "dtype") is { } type ? TorchDtypes.ToScalarType(type) : null;
+    public static TensorElementType? ParseDtype(string dtype) => DtypeNames.ParseConversion(dtype, "dtype");
 
-    public static TensorElementType TargetType(CheckpointTensor tensor, ScalarType? dtype) =>
-        dtype is { } target && IsFloating(tensor.Type) ? TorchDtypes.ToElementType(target) : tensor.Type;
+    public static TensorElementType TargetType(CheckpointTensor tensor, TensorElementType? dtype) =>
+        dtype is { } target && IsFloating(tensor.Type) ? target : tensor.Type;
 
-    public static long TargetLength(CheckpointTensor tensor, ScalarType? dtype) =>
+    public static long TargetLength(CheckpointTensor tensor, TensorElementType? dtype) =>
         tensor.Shape.Aggregate(1L, (a, b) => a * b) * TensorDtype.SizeOf(TargetType(tensor, dtype));
 
     /// <summary>The tensor's bytes in the target dtype; valid until the call after the next one (the buffers are reused).</summary>
@@ -54,29 +52,13 @@ internal sealed class TensorCasting(IReadOnlyList<CheckpointTensor> tensors, Sca
 
         set.Target ??= Allocate(_targetLength);
         var output = set.Target.AsSpan(0, checked((int)TargetLength(tensor, dtype)));
-        Cast(source, tensor.Type, output, target, tensor.Shape);
+        ElementCasts.Cast(source, tensor.Type, output, target);
         return set.Target.AsMemory(0, output.Length);
     }
 
     private static byte[] Allocate(long length) => length <= Array.MaxLength
         ? GC.AllocateUninitializedArray<byte>((int)length)
         : throw new NotSupportedException($"A tensor of {length} bytes is larger than one .NET array ({Array.MaxLength} bytes).");
-
-    private static void Cast(ReadOnlySpan<byte> source, TensorElementType from, Span<byte> output, TensorElementType to, long[] shape)
-    {
-        if (ElementCasts.Supports(from, to))
-        {
-            ElementCasts.Cast(source, from, output, to);
-            return;
-        }
-
-        using (NewDisposeScope())
-        {
-            var original = empty(shape, TorchDtypes.ToScalarType(from));
-            original.bytes = source.ToArray(); // rare casts only (float64)
-            original.to_type(TorchDtypes.ToScalarType(to)).bytes.CopyTo(output);
-        }
-    }
 
     private static bool IsFloating(TensorElementType type) =>
         type is TensorElementType.Float16 or TensorElementType.BFloat16 or TensorElementType.Float32 or TensorElementType.Float64;

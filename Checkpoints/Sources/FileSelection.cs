@@ -35,6 +35,6 @@ public static class FileSelection
         }
 
         var weights = Has(SafetensorsWeights) ? SafetensorsWeights : Has(PyTorchWeights) ? PyTorchWeights : TensorizerWeights;
-        return [.. weights, .. Models.ModelFolder.SideFiles];
+        return [.. weights, .. ModelFiles.SideFiles];
     }
 }

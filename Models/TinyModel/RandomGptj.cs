@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Checkpoints.Builtin;
 using Models.Gptj;
-using Models.Tokenization;
 using Tensorizer.Torch;
 using static TorchSharp.torch;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.RegularExpressions;
+using Checkpoints.Builtin;
 using Microsoft.ML.Tokenizers;
 
 namespace Models.Tokenization;
@@ -14,9 +15,9 @@ namespace Models.Tokenization;
 /// </summary>
 public sealed partial class ModelTokenizer
 {
-    public const string EndOfTextToken = "<|endoftext|>";
-    public const string VocabFile = "vocab.json";
-    public const string MergesFile = "merges.txt";
+    public const string EndOfTextToken = Gpt2TokenizerFiles.EndOfTextToken;
+    public const string VocabFile = Gpt2TokenizerFiles.VocabFile;
+    public const string MergesFile = Gpt2TokenizerFiles.MergesFile;
     public const string TokenizerJsonFile = "tokenizer.json";
     public const string AddedTokensFile = "added_tokens.json";
     private const string ConfigFile = "config.json";
@@ -25,7 +26,7 @@ public sealed partial class ModelTokenizer
     private const int MaxTokenId = 1 << 24;
 
     /// <summary>GPT-2's <c>bytes_to_unicode</c>: the character each byte is spelled with in vocab and merges.</summary>
-    internal static readonly char[] ByteToChar = BuildByteLevelAlphabet();
+    internal static readonly char[] ByteToChar = [.. Gpt2TokenizerFiles.ByteToChar];
 
     private static readonly short[] CharToByte = InvertAlphabet(ByteToChar);
 
@@ -159,19 +160,6 @@ public sealed partial class ModelTokenizer
         }
 
         return bytes;
-    }
-
-    private static char[] BuildByteLevelAlphabet()
-    {
-        // Printable Latin-1 bytes stand for themselves; the other 68 take U+0100 onwards, in byte order.
-        var chars = new char[256];
-        var next = 256;
-        for (var b = 0; b < chars.Length; b++)
-        {
-            chars[b] = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE ? (char)b : (char)next++;
-        }
-
-        return chars;
     }
 
     private static short[] InvertAlphabet(char[] alphabet)

@@ -5,8 +5,10 @@ using Tensorizer.Format;
 namespace Tensorizer.Casting;
 
 /// <summary>
-/// Casts between the floating element types checkpoints use (fp32, fp16, bf16), bit for bit as PyTorch does them:
-/// vectorized fp32 ↔ fp16, bf16 by round to nearest even, fp16 ↔ bf16 through fp32 (exact, then rounded once).
+/// Casts between the floating element types checkpoints use (fp64, fp32, fp16, bf16), bit for bit as PyTorch does them:
+/// vectorized fp32 ↔ fp16 and fp64 ↔ fp32 (IEEE round to nearest even), bf16 by round to nearest even, and the other
+/// pairs through fp32: exact when widening, and fp64 → fp16/bf16 rounded twice, first to fp32, as libtorch does
+/// (its Half and BFloat16 are constructed from a float). Any other pair is refused with <see cref="UnsupportedCastException"/>.
 /// Shared by the converter (whole tensors) and the loader (one chunk at a time, straight into the destination).
 /// </summary>
 public static class ElementCasts
@@ -26,7 +28,7 @@ public static class ElementCasts
     {
         if (!Supports(from, to))
         {
-            throw new NotSupportedException($"Casting {from} to {to} is not supported.");
+            throw new UnsupportedCastException(from, to);
         }
 
         var count = source.Length / TensorDtype.SizeOf(from);
@@ -52,6 +54,12 @@ public static class ElementCasts
             case (TensorElementType.Float32, TensorElementType.BFloat16):
                 BFloat16.FromSingle(MemoryMarshal.Cast<byte, uint>(source), MemoryMarshal.Cast<byte, ushort>(output));
                 break;
+            case (TensorElementType.Float64, TensorElementType.Float32):
+                TensorPrimitives.ConvertTruncating(MemoryMarshal.Cast<byte, double>(source), MemoryMarshal.Cast<byte, float>(output)); // (float)d for each
+                break;
+            case (TensorElementType.Float32, TensorElementType.Float64):
+                TensorPrimitives.ConvertTruncating(MemoryMarshal.Cast<byte, float>(source), MemoryMarshal.Cast<byte, double>(output)); // exact
+                break;
             default:
                 ThroughSingle(source, from, output, to, count);
                 break;
@@ -59,9 +67,9 @@ public static class ElementCasts
     }
 
     private static bool IsCastable(TensorElementType type) =>
-        type is TensorElementType.Float16 or TensorElementType.BFloat16 or TensorElementType.Float32;
+        type is TensorElementType.Float16 or TensorElementType.BFloat16 or TensorElementType.Float32 or TensorElementType.Float64;
 
-    /// <summary>fp16 ↔ bf16: each block widened to fp32 exactly, then narrowed with the target's rounding.</summary>
+    /// <summary>The pairs without a direct cast: each block taken to fp32 (exactly, or for fp64 rounded once), then to the target.</summary>
     private static void ThroughSingle(ReadOnlySpan<byte> source, TensorElementType from, Span<byte> output, TensorElementType to, int count)
     {
         Span<float> block = stackalloc float[Block];

@@ -9,14 +9,14 @@ namespace Checkpoints.Tests;
 /// <summary><c>builtin://tiny-gptj</c> converts like any checkpoint, and a second run is skipped.</summary>
 public sealed class BuiltinSourceTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("checkpoints-builtin-").FullName;
+    private readonly TempDirectory _root = new("checkpoints-builtin-");
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _root.Dispose();
 
     [Fact]
     public async Task The_builtin_tiny_model_converts_reports_progress_and_is_then_skipped()
     {
-        var output = Path.Combine(_root, "gptj");
+        var output = _root.File("gptj");
         var events = new List<ConversionProgress>();
         var request = new ConversionRequest { Source = "builtin://tiny-gptj", Output = output, Dtype = "float32" };
         var result = await ModelConverter.ConvertAsync(request, new SynchronousProgress<ConversionProgress>(events.Add));
@@ -32,7 +32,7 @@ public sealed class BuiltinSourceTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(output, ".download")));
 
         var greedy = new GenerationOptions { MaxNewTokens = 6, StopAtEndOfText = false };
-        var original = Path.Combine(_root, "original");
+        var original = _root.File("original");
         await TinyGptj.WriteAsync(original);
         using var expected = await ModelFolder.LoadAsync(original);
         using var converted = await ModelFolder.LoadAsync(output);

@@ -9,16 +9,16 @@ namespace Checkpoints.Tests;
 /// <summary>An encrypted conversion decrypts to the plain one's tensors, and its marker keeps other encryptions from being skipped.</summary>
 public sealed class EncryptedConversionTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("checkpoints-encrypted-").FullName;
+    private readonly TempDirectory _root = new("checkpoints-encrypted-");
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _root.Dispose();
 
     [Fact]
     public async Task An_encrypted_folder_decrypts_to_the_plain_conversion_and_only_the_same_key_is_skipped()
     {
         var key = RandomNumberGenerator.GetBytes(32);
-        var plain = new ConversionRequest { Source = "builtin://tiny-gptj", Output = Path.Combine(_root, "plain"), Dtype = "float32" };
-        var encrypted = plain with { Output = Path.Combine(_root, "encrypted"), Encryption = TensorEncryption.FromKey(key) };
+        var plain = new ConversionRequest { Source = "builtin://tiny-gptj", Output = _root.File("plain"), Dtype = "float32" };
+        var encrypted = plain with { Output = _root.File("encrypted"), Encryption = TensorEncryption.FromKey(key) };
         await ModelConverter.ConvertAsync(plain);
         Assert.False((await ModelConverter.ConvertAsync(encrypted)).Skipped);
 

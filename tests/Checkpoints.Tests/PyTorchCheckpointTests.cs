@@ -14,9 +14,9 @@ namespace Checkpoints.Tests;
 /// <summary>PyTorch <c>.bin</c> checkpoints (torch.save's zip of a pickle and raw storages) are indexed in place and convert.</summary>
 public sealed class PyTorchCheckpointTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("checkpoints-pytorch-").FullName;
+    private readonly TempDirectory _root = new("checkpoints-pytorch-");
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _root.Dispose();
 
     [Fact]
     public void Fp32_fp16_bf16_int64_and_newer_dtypes_round_trip()
@@ -44,7 +44,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
             writer.Add(name, dtype, shape, data[name]);
         }
 
-        var path = Path.Combine(_root, "pytorch_model.bin");
+        var path = _root.File("pytorch_model.bin");
         writer.Write(path);
         var index = PyTorchCheckpoint.ReadIndex(path);
 
@@ -69,7 +69,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
     {
         var values = Enumerable.Range(0, 12).Select(i => (float)i).ToArray();
         var storage = PyTorchCheckpointWriter.NewStorage("float32", Floats(values));
-        var path = Path.Combine(_root, "views.bin");
+        var path = _root.File("views.bin");
         new PyTorchCheckpointWriter()
             .Add("whole", storage, [3, 4])
             .Add("row", storage, [4], storageOffset: 4)
@@ -90,7 +90,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
     [Fact]
     public void Parameters_are_read_as_their_data()
     {
-        var path = Path.Combine(_root, "parameters.bin");
+        var path = _root.File("parameters.bin");
         var bytes = Floats(1.5f, -2.5f, 3.25f);
         new PyTorchCheckpointWriter().Add("weight", "float32", [3], bytes, parameter: true).Add("buffer", "int64", [1], BitConverter.GetBytes(42L)).Write(path);
 
@@ -149,7 +149,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
     [Fact]
     public void Zip64_records_are_read()
     {
-        var path = Path.Combine(_root, "zip64.bin");
+        var path = _root.File("zip64.bin");
         var bytes = Floats(1f, 2f, 3f, 4f);
         new PyTorchCheckpointWriter { ForceZip64 = true }.Add("a", "float32", [2, 2], bytes).Add("b", "int64", [1], BitConverter.GetBytes(-1L)).Write(path);
 
@@ -163,7 +163,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
     public void A_storage_past_4_GiB_is_found_through_ZIP64_offsets()
     {
         // A sparse file: a 4 GiB + 1 KiB storage that is a hole, then a small one whose local header lies past 4 GiB.
-        var path = Path.Combine(_root, "big.bin");
+        var path = _root.File("big.bin");
         const long hole = (4L << 30) + 1024;
         var small = Floats(0.25f, 0.5f);
         var writer = new PyTorchCheckpointWriter()
@@ -191,7 +191,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
     [Fact]
     public async Task Shards_listed_by_pytorch_model_bin_index_json_are_read_as_one_checkpoint()
     {
-        var folder = Path.Combine(_root, "sharded");
+        var folder = _root.File("sharded");
         Directory.CreateDirectory(folder);
         new PyTorchCheckpointWriter { OrderedDictWithMetadata = false }
             .Add("a", "float32", [2], Floats(1f, 2f)).Add("b", "float16", [1], Halves(3f))
@@ -216,12 +216,12 @@ public sealed class PyTorchCheckpointTests : IDisposable
     [Fact]
     public async Task The_tiny_GPTJ_as_a_pytorch_checkpoint_converts_to_a_folder_that_generates_like_the_original()
     {
-        var tiny = Path.Combine(_root, "tiny");
-        var checkpoint = Path.Combine(_root, "checkpoint");
+        var tiny = _root.File("tiny");
+        var checkpoint = _root.File("checkpoint");
         await TinyGptj.WriteAsync(tiny);
-        await TinyCheckpoint.WritePyTorchBinAsync(tiny, checkpoint, weightsAsParameters: true); // a Parameter for good measure
+        await TinyPyTorchCheckpoint.WriteAsync(tiny, checkpoint, weightsAsParameters: true); // a Parameter for good measure
 
-        var output = Path.Combine(_root, "out");
+        var output = _root.File("out");
         var result = await ModelConverter.ConvertAsync(new ConversionRequest { Source = checkpoint, Output = output, Dtype = "float16" });
         Assert.False(result.Skipped);
         await using (var file = await TensorFile.OpenAsync(Path.Combine(output, ModelFolder.TensorsFile)))
@@ -256,7 +256,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
 
     private string PythonFixture(string mode)
     {
-        var path = Path.Combine(_root, $"python-{mode}.bin");
+        var path = _root.File($"python-{mode}.bin");
         RunPython(null, Path.Combine(AppContext.BaseDirectory, "Fixtures", "torch_like_save.py"), path, mode);
         return path;
     }

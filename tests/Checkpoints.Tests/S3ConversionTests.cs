@@ -5,7 +5,6 @@ using Checkpoints.Outputs;
 using Checkpoints.Sources;
 using Tensorizer.Reading;
 using Tensorizer.Sources.S3;
-using Tensorizer.Tests;
 using S3Location = Tensorizer.Sources.S3.S3Location;
 
 namespace Checkpoints.Tests;

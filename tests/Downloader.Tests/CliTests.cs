@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reflection;
 using System.Text.Json;
 
 namespace Downloader.Tests;
@@ -71,18 +72,20 @@ public class CliTests
         }
     }
 
+    /// <summary>The Downloader's own build output, <c>downloader.dll</c>, where the build put it.</summary>
+    internal static string Cli { get; } = typeof(CliTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "DownloaderAssembly").Value!;
+
     internal static Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
 
     internal static async Task<(int ExitCode, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "downloader.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
         }
 
-        start.ArgumentList.Add(cli);
+        start.ArgumentList.Add(Cli);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -1,4 +1,3 @@
-using Checkpoints.Tests;
 using Models;
 using Models.Generation;
 using Tensorizer.Reading;
@@ -81,8 +80,7 @@ public sealed class ConversionTests : IAsyncLifetime
         // A real full volume: a 20 MiB tmpfs in a private mount namespace (unshare: no root needed). It holds one
         // converted model (~15 MiB) but not a second model.tensors beside it.
         var volume = Directory.CreateDirectory(Path.Combine(_root, "volume")).FullName;
-        var cli = Path.Combine(AppContext.BaseDirectory, "downloader.dll");
-        var convert = $"dotnet '{cli}' convert --source '{Checkpoint}' --output '{volume}/gptj'";
+        var convert = $"dotnet '{CliTests.Cli}' convert --source '{Checkpoint}' --output '{volume}/gptj'";
         var script = $"""
             set -e
             mount -t tmpfs -o size=20m tmpfs '{volume}'

@@ -5,18 +5,18 @@ namespace Downloader.Tests;
 /// <summary><c>convert --encrypt-key-file</c> / <c>ENCRYPT_PASSPHRASE_FILE</c>: outputs that verify only with their key, inspect without one.</summary>
 public sealed class EncryptedConvertTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("downloader-encconv-").FullName;
+    private readonly TempDirectory _root = new("downloader-encconv-");
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _root.Dispose();
 
     [Fact]
     public async Task A_key_file_encrypts_the_output_which_verifies_only_with_that_key()
     {
-        var keyFile = Path.Combine(_root, "key");
-        var wrongKeyFile = Path.Combine(_root, "wrong");
+        var keyFile = _root.File("key");
+        var wrongKeyFile = _root.File("wrong");
         await File.WriteAllBytesAsync(keyFile, RandomNumberGenerator.GetBytes(32));
         await File.WriteAllBytesAsync(wrongKeyFile, RandomNumberGenerator.GetBytes(32));
-        var output = Path.Combine(_root, "gptj");
+        var output = _root.File("gptj");
         var model = Path.Combine(output, "model.tensors");
 
         var convert = await CliTests.RunAsync("convert", "--source", "builtin://tiny-gptj", "--output", output, "--encrypt-key-file", keyFile);
@@ -43,9 +43,9 @@ public sealed class EncryptedConvertTests : IDisposable
     [Fact]
     public async Task A_job_encrypts_with_the_passphrase_file_its_environment_names()
     {
-        var passphraseFile = Path.Combine(_root, "passphrase");
+        var passphraseFile = _root.File("passphrase");
         await File.WriteAllTextAsync(passphraseFile, "correct horse battery staple\n");
-        var output = Path.Combine(_root, "job");
+        var output = _root.File("job");
         var environment = new Dictionary<string, string>
         {
             ["SOURCE"] = "builtin://tiny-gptj",
@@ -63,9 +63,9 @@ public sealed class EncryptedConvertTests : IDisposable
     [Fact]
     public async Task Both_a_key_and_a_passphrase_or_a_short_key_file_are_refused_before_converting()
     {
-        var keyFile = Path.Combine(_root, "key");
+        var keyFile = _root.File("key");
         await File.WriteAllBytesAsync(keyFile, RandomNumberGenerator.GetBytes(16));
-        var output = Path.Combine(_root, "refused");
+        var output = _root.File("refused");
         var shortKey = await CliTests.RunAsync("convert", "--source", "builtin://tiny-gptj", "--output", output, "--encrypt-key-file", keyFile);
         Assert.Equal(2, shortKey.ExitCode);
         Assert.Contains("exactly 32 raw bytes", shortKey.Error, StringComparison.Ordinal);

@@ -1,5 +1,3 @@
-using Checkpoints.Tests;
-using Checkpoints.Tests.Hub;
 
 namespace Downloader.Tests;
 

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using Amazon.S3.Model;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Tensorizer.Tests;
 
 namespace Downloader.Tests;
 
@@ -27,20 +25,19 @@ public sealed class LocationTests : IClassFixture<MotoServerFixture>, IAsyncLife
     [Fact]
     public async Task Inspect_and_verify_read_over_http()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var server = builder.Build();
-        server.MapGet("/model.tensors", () => Results.File(Model, "application/octet-stream", enableRangeProcessing: true));
-        server.MapGet("/private/model.tensors", (HttpContext context) =>
-            context.Request.Headers.Authorization == "Bearer hf_secret" && context.Request.Headers["X-Mirror"] == "eu"
-                ? Results.File(Model, "application/octet-stream", enableRangeProcessing: true)
-                : Results.StatusCode(401));
-        await server.StartAsync();
-        var url = server.Urls.First() + "/model.tensors";
+        await using var server = await StubServer.StartAsync(app =>
+        {
+            app.MapGet("/model.tensors", () => Results.File(Model, "application/octet-stream", enableRangeProcessing: true));
+            app.MapGet("/private/model.tensors", (HttpContext context) =>
+                context.Request.Headers.Authorization == "Bearer hf_secret" && context.Request.Headers["X-Mirror"] == "eu"
+                    ? Results.File(Model, "application/octet-stream", enableRangeProcessing: true)
+                    : Results.StatusCode(401));
+        });
+        var url = new Uri(server.Address, "/model.tensors").ToString();
 
         await AssertSameAsLocalAsync(url, new Dictionary<string, string>());
 
-        var privateUrl = server.Urls.First() + "/private/model.tensors";
+        var privateUrl = new Uri(server.Address, "/private/model.tensors").ToString();
         var refused = await CliTests.RunAsync("inspect", privateUrl);
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("401", refused.Error, StringComparison.Ordinal);

@@ -18,9 +18,9 @@ namespace Inference.Tests;
 /// </summary>
 public sealed class ModelFolderHygieneTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("inference-hygiene-").FullName;
+    private readonly TempDirectory _root = new("inference-hygiene-");
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _root.Dispose();
 
     [Fact]
     public async Task The_embedded_models_temporary_folder_is_deleted_once_loaded_and_generation_goes_on()
@@ -49,7 +49,7 @@ public sealed class ModelFolderHygieneTests : IDisposable
     [Fact]
     public async Task A_folder_without_a_completion_marker_loads_with_a_warning()
     {
-        var folder = Path.Combine(_root, "unmarked");
+        var folder = _root.File("unmarked");
         await TinyGptj.WriteAsync(folder);
         await using var server = await Server.StartAsync(new() { ["MODEL_PATH"] = folder });
         await server.WaitForAsync("ready");
@@ -61,7 +61,7 @@ public sealed class ModelFolderHygieneTests : IDisposable
     [Fact]
     public async Task With_REQUIRE_COMPLETE_MODEL_a_folder_without_a_marker_is_refused_and_one_with_a_marker_loads()
     {
-        var folder = Path.Combine(_root, "model");
+        var folder = _root.File("model");
         await TinyGptj.WriteAsync(folder);
         await using (var refused = await Server.StartAsync(new() { ["MODEL_PATH"] = folder, ["REQUIRE_COMPLETE_MODEL"] = "true" }))
         {

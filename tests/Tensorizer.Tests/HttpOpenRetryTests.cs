@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Tensorizer.Format;
 using Tensorizer.Reading;
@@ -17,17 +16,13 @@ public sealed class HttpOpenRetryTests : IAsyncLifetime
 {
     private readonly byte[] _file = new RawFileBuilder().Add("w", "<f4", [1000], TestFiles.Bytes(4000)).Build();
     private readonly ConcurrentDictionary<string, int> _requests = new();
-    private WebApplication? _server;
+    private StubServer? _server;
 
     private static HttpSourceOptions Fast => new() { RetryDelay = TimeSpan.FromMilliseconds(5) };
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _server = builder.Build();
-        _server.MapGet("/{name}", ServeAsync);
-        await _server.StartAsync();
+        _server = await StubServer.StartAsync(app => app.MapGet("/{name}", ServeAsync));
     }
 
     public async Task DisposeAsync() => await _server!.DisposeAsync();
@@ -84,7 +79,7 @@ public sealed class HttpOpenRetryTests : IAsyncLifetime
         Assert.Equal(3, _requests["always-busy"]);
     }
 
-    private Uri Url(string name) => new(_server!.Urls.First() + "/" + name);
+    private Uri Url(string name) => new(_server!.Address, name);
 
     /// <summary>Fails the first two requests to each name as the name says, then serves the file with Range.</summary>
     private async Task ServeAsync(HttpContext context, string name)

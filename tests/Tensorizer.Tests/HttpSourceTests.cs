@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Tensorizer.Format;
 using Tensorizer.Reading;
@@ -14,7 +13,7 @@ public sealed class HttpSourceTests : IAsyncLifetime
 {
     private const string Token = "secret-token";
     private readonly byte[] _file = BuildFile();
-    private WebApplication? _server;
+    private StubServer? _server;
     private int _requests;
     private int _cuts;
 
@@ -22,24 +21,23 @@ public sealed class HttpSourceTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _server = builder.Build();
-        _server.MapGet("/model.tensors", () => Results.Bytes(_file, "application/octet-stream", enableRangeProcessing: true));
-        _server.MapGet("/flaky.tensors", () => Interlocked.Increment(ref _requests) % 3 == 2
-            ? Results.StatusCode(503)
-            : Results.Bytes(_file, "application/octet-stream", enableRangeProcessing: true));
-        _server.MapGet("/cut.tensors", (HttpContext context) => ServeRangeAsync(context, cutAfterHalf: true, lieAboutLength: false));
-        _server.MapGet("/short.tensors", (HttpContext context) => ServeRangeAsync(context, cutAfterHalf: false, lieAboutLength: true));
-        _server.MapGet("/no-range.tensors", () => Results.Bytes(_file, "application/octet-stream"));
-        _server.MapGet("/no-range-cut.tensors", NoRangeCutOnceAsync);
-        _server.MapGet("/redirect.tensors", () => Results.Redirect("/model.tensors"));
-        _server.MapGet("/private.tensors", (HttpContext context) => context.Request.Headers.Authorization == $"Bearer {Token}" && context.Request.Headers["X-Extra"] == "yes"
-            ? Results.Bytes(_file, "application/octet-stream", enableRangeProcessing: true)
-            : Results.StatusCode(401));
-        _server.MapGet("/changing.tensors", () => Results.Bytes(_file, "application/octet-stream", enableRangeProcessing: true,
-            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"v{Interlocked.Increment(ref _requests)}\"")));
-        await _server.StartAsync();
+        _server = await StubServer.StartAsync(app =>
+        {
+            app.MapGet("/model.tensors", () => Results.Bytes(_file, "application/octet-stream", enableRangeProcessing: true));
+            app.MapGet("/flaky.tensors", () => Interlocked.Increment(ref _requests) % 3 == 2
+                ? Results.StatusCode(503)
+                : Results.Bytes(_file, "application/octet-stream", enableRangeProcessing: true));
+            app.MapGet("/cut.tensors", (HttpContext context) => ServeRangeAsync(context, cutAfterHalf: true, lieAboutLength: false));
+            app.MapGet("/short.tensors", (HttpContext context) => ServeRangeAsync(context, cutAfterHalf: false, lieAboutLength: true));
+            app.MapGet("/no-range.tensors", () => Results.Bytes(_file, "application/octet-stream"));
+            app.MapGet("/no-range-cut.tensors", NoRangeCutOnceAsync);
+            app.MapGet("/redirect.tensors", () => Results.Redirect("/model.tensors"));
+            app.MapGet("/private.tensors", (HttpContext context) => context.Request.Headers.Authorization == $"Bearer {Token}" && context.Request.Headers["X-Extra"] == "yes"
+                ? Results.Bytes(_file, "application/octet-stream", enableRangeProcessing: true)
+                : Results.StatusCode(401));
+            app.MapGet("/changing.tensors", () => Results.Bytes(_file, "application/octet-stream", enableRangeProcessing: true,
+                entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"v{Interlocked.Increment(ref _requests)}\"")));
+        });
     }
 
     public async Task DisposeAsync() => await _server!.DisposeAsync();
@@ -112,7 +110,7 @@ public sealed class HttpSourceTests : IAsyncLifetime
         Assert.Contains("ftp://", e.Message, StringComparison.Ordinal);
     }
 
-    private Uri Url(string path) => new(_server!.Urls.First() + path);
+    private Uri Url(string path) => new(_server!.Address, path);
 
     /// <summary>Serves the requested range, but drops the connection after half of it, or declares more than it sends.</summary>
     private async Task ServeRangeAsync(HttpContext context, bool cutAfterHalf, bool lieAboutLength)

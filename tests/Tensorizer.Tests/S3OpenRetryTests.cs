@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Tensorizer.Format;
 using Tensorizer.Sources.S3;
@@ -16,15 +15,11 @@ public sealed class S3OpenRetryTests : IAsyncLifetime
 {
     private const long ObjectLength = 12345;
     private readonly ConcurrentDictionary<string, int> _requests = new();
-    private WebApplication? _server;
+    private StubServer? _server;
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _server = builder.Build();
-        _server.Map("/bucket/{key}", Serve);
-        await _server.StartAsync();
+        _server = await StubServer.StartAsync(app => app.Map("/bucket/{key}", Serve));
     }
 
     public async Task DisposeAsync() => await _server!.DisposeAsync();
@@ -52,7 +47,7 @@ public sealed class S3OpenRetryTests : IAsyncLifetime
 
     private Amazon.S3.IAmazonS3 Client() => S3ClientFactory.Create(new S3Settings
     {
-        Endpoint = new Uri(_server!.Urls.First()),
+        Endpoint = _server!.Address,
         AccessKeyId = "testing",
         SecretAccessKey = "testing",
     });

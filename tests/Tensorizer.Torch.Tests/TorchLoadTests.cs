@@ -1,5 +1,4 @@
 using Tensorizer.Reading;
-using Tensorizer.Tests;
 using static TorchSharp.torch;
 
 namespace Tensorizer.Torch.Tests;

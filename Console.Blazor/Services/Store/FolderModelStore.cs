@@ -21,13 +21,13 @@ public sealed class FolderModelStore(string root) : IModelStore
         var folders = new DirectoryInfo(root).EnumerateDirectories()
             .Where(d => !d.Name.StartsWith('.'))
             .Prepend(new DirectoryInfo(root))
-            .Where(d => File.Exists(Path.Combine(d.FullName, Models.ModelFolder.TensorsFile)))
+            .Where(d => File.Exists(Path.Combine(d.FullName, Checkpoints.ModelFiles.TensorsFile)))
             .OrderBy(d => d.Name, StringComparer.Ordinal);
         var models = new List<StoredModel>();
         foreach (var folder in folders)
         {
             var marker = await CompletionMarker.ReadAsync(folder.FullName, cancellationToken);
-            var tensors = Path.Combine(folder.FullName, Models.ModelFolder.TensorsFile);
+            var tensors = Path.Combine(folder.FullName, Checkpoints.ModelFiles.TensorsFile);
             models.Add(await ModelSummary.ReadAsync(folder.Name, folder.FullName, ct => TensorFile.OpenAsync(tensors, ct), marker, cancellationToken));
         }
 

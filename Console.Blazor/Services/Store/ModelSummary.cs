@@ -19,7 +19,7 @@ internal static class ModelSummary
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return new StoredModel(name, location, false, 0, 0, [], marker?.Source, marker?.Revision, $"{Models.ModelFolder.TensorsFile} is unreadable: {e.Message}");
+            return new StoredModel(name, location, false, 0, 0, [], marker?.Source, marker?.Revision, $"{Checkpoints.ModelFiles.TensorsFile} is unreadable: {e.Message}");
         }
     }
 

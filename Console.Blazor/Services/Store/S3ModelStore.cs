@@ -37,7 +37,7 @@ public sealed class S3ModelStore(IAmazonS3 client, S3Location root) : IModelStor
                 continue;
             }
 
-            var tensors = new S3Location(root.Bucket, prefix + Models.ModelFolder.TensorsFile);
+            var tensors = new S3Location(root.Bucket, prefix + Checkpoints.ModelFiles.TensorsFile);
             if (!await ExistsAsync(tensors, cancellationToken))
             {
                 continue;

@@ -1,7 +1,7 @@
 using Checkpoints.Conversion;
 using Checkpoints.Outputs;
 using Checkpoints.Sources;
-using static TorchSharp.torch;
+using Tensorizer.Format;
 
 namespace Checkpoints.Tests.Hub;
 
@@ -58,9 +58,9 @@ public sealed class FreeSpaceTests(HubFixture fixture) : IClassFixture<HubFixtur
     public void The_estimate_scales_weights_by_the_dtypes_and_assumes_16_bit_sources_when_the_config_does_not_say()
     {
         CheckpointFile[] files = [new("config.json", 100), new("model.safetensors", 1_000_000)];
-        Assert.Equal(100 + 505_000, OutputSizeEstimate.Bytes(files, ScalarType.Float16, sourceWidth: 4)); // float32 → float16 halves
-        Assert.Equal(100 + 1_010_000, OutputSizeEstimate.Bytes(files, ScalarType.Float16, sourceWidth: null)); // unknown: at most a copy
-        Assert.Equal(100 + 2_020_000, OutputSizeEstimate.Bytes(files, ScalarType.Float32, sourceWidth: null)); // 16-bit → float32 doubles
+        Assert.Equal(100 + 505_000, OutputSizeEstimate.Bytes(files, TensorElementType.Float16, sourceWidth: 4)); // float32 → float16 halves
+        Assert.Equal(100 + 1_010_000, OutputSizeEstimate.Bytes(files, TensorElementType.Float16, sourceWidth: null)); // unknown: at most a copy
+        Assert.Equal(100 + 2_020_000, OutputSizeEstimate.Bytes(files, TensorElementType.Float32, sourceWidth: null)); // 16-bit → float32 doubles
         Assert.Equal(100 + 1_010_000, OutputSizeEstimate.Bytes(files, null, sourceWidth: 4)); // keep
 
         var config = Path.Combine(_root, "config.json");

@@ -256,7 +256,7 @@ public sealed class HubConversionTests(HubFixture fixture) : IClassFixture<HubFi
     public async Task A_repository_publishing_only_a_pytorch_bin_checkpoint_converts()
     {
         var checkpoint = Path.Combine(_root, "bin-checkpoint");
-        await TinyCheckpoint.WritePyTorchBinAsync(fixture.Original, checkpoint);
+        await TinyPyTorchCheckpoint.WriteAsync(fixture.Original, checkpoint);
         Hub.AddRepository("EleutherAI/gpt-j-tiny-bin", "b1b1", checkpoint);
         var output = Path.Combine(_root, "gptj");
         await ModelConverter.ConvertAsync(new ConversionRequest { Source = "hf://EleutherAI/gpt-j-tiny-bin@b1b1", Output = output, Settings = Settings() });

@@ -3,7 +3,6 @@ using Amazon.S3.Model;
 using Checkpoints.Conversion;
 using Checkpoints.Outputs;
 using Checkpoints.Sources;
-using Tensorizer.Tests;
 using S3Location = Tensorizer.Sources.S3.S3Location;
 
 namespace AdminConsole.Tests.Services;

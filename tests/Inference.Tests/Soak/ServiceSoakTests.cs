@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Checkpoints.Conversion;
-using Models.Tests.Soak;
 
 namespace Inference.Tests.Soak;
 

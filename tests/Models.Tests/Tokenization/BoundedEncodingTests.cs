@@ -1,4 +1,5 @@
 using System.Text;
+using Checkpoints.Builtin;
 using Microsoft.ML.Tokenizers;
 using Models.Tokenization;
 

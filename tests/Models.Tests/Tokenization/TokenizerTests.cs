@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Checkpoints.Builtin;
 using Microsoft.ML.Tokenizers;
 using Models.Tokenization;
 
