@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Benchmarks.Support;
+using Tensorizer.Crypto;
 using Tensorizer.Reading;
+using Tensorizer.Writing;
 using Tensorizer.Torch;
 using static Benchmarks.Support.BenchmarkTable;
 
@@ -44,6 +46,7 @@ internal static class BenchmarkCommand
             Row($"raw pread, 1 thread, {memory}", file.Length, Best(repeat, () => RawReadBaseline.Measure(file.FullName, memory)), cat, "cat");
         }
 
+        var plainRates = new Dictionary<bool, double>();
         foreach (var verify in new[] { false, true })
         {
             foreach (var readers in new[] { 1, 2, 4 })
@@ -52,10 +55,40 @@ internal static class BenchmarkCommand
                 var (seconds, peakExtra) = LoadMeasurement.Measure(tensors, options, repeat, ct);
                 Row($"tensorizer load → CPU tensors, readers={readers}, hashes {(verify ? "on " : "off")}", bytes, seconds, cat, "cat",
                     LoadMeasurement.Describe(peakExtra, largest, "largest tensor"));
+                plainRates[verify] = bytes / seconds; // the last, readers=4, is what the encrypted rows compare with
             }
         }
 
+        await CompareEncryptedAsync(tensors, file, repeat, plainRates, ct);
         await CompareWithTorchSharpAsync(tensors, bytes, repeat, cat, file.DirectoryName!, ct);
+    }
+
+    /// <summary>
+    /// The same tensors encrypted as upstream encrypts (XSalsa20-Poly1305 in 2 MiB boxes): the cost of decrypting on
+    /// the parallel chunked path, next to the plain load with the same readers.
+    /// </summary>
+    private static async Task CompareEncryptedAsync(TensorFile plain, FileInfo file, int repeat, Dictionary<bool, double> plainRates, CancellationToken ct)
+    {
+        var encryptedPath = Path.ChangeExtension(file.FullName, ".encrypted.tensors");
+        var keyPath = encryptedPath + ".key";
+        if (!File.Exists(encryptedPath) || !File.Exists(keyPath))
+        {
+            var encryption = TensorEncryption.Random();
+            var data = await plain.ReadBytesAsync(cancellationToken: ct);
+            var toWrite = plain.Index.Select(e => TensorToWrite.StateDict(e.Name.Text, e.Dtype.ElementType, e.Shape, data[e.Name.Text])).ToList();
+            await TensorWriter.WriteFileAsync(encryptedPath, toWrite, encryption, ct);
+            await File.WriteAllBytesAsync(keyPath, encryption.Key.ToArray(), ct);
+        }
+
+        await using var encrypted = await TensorFile.OpenAsync(encryptedPath, ct);
+        var key = DecryptionKey.FromKeyFile(keyPath);
+        var bytes = encrypted.Index.DataBytes;
+        foreach (var verify in new[] { false, true })
+        {
+            var options = new TorchLoadOptions { Load = new LoadOptions { Readers = 4, VerifyHashes = verify, Decryption = key } };
+            var (seconds, _) = LoadMeasurement.Measure(encrypted, options, repeat, ct);
+            Row($"encrypted load → CPU tensors, readers=4, hashes {(verify ? "on " : "off")}", bytes, seconds, plainRates[verify], "plain");
+        }
     }
 
     private static async Task CompareWithTorchSharpAsync(TensorFile tensors, long bytes, int repeat, double catRate, string directory, CancellationToken ct)

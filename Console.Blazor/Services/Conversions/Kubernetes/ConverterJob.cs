@@ -1,6 +1,6 @@
-using Tensorizer.Configuration;
 using AdminConsole.Configuration;
 using k8s.Models;
+using Tensorizer.Configuration;
 
 namespace AdminConsole.Services.Conversions.Kubernetes;
 
