@@ -1,0 +1,70 @@
+"""Checks tests/ChatTemplates.Tests/cases/features.json against Python's Jinja2 set up as transformers sets it
+up for apply_chat_template (an ImmutableSandboxedEnvironment with trim_blocks, lstrip_blocks and loop controls,
+its tojson filter, raise_exception and strftime_now). A development aid, not part of the test run:
+
+    python3 tests/ChatTemplates.Tests/reference/check_jinja2.py
+
+Cases marked "lenient" follow Hugging Face's JavaScript renderer where Python's Jinja raises (an attribute of an
+undefined value is undefined), so Python is expected to disagree with them.
+"""
+import datetime
+import json
+import os
+import sys
+
+import jinja2
+from jinja2.ext import Extension, loopcontrols
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+class Generation(Extension):
+    """transformers' {% generation %} tag, reduced to what a render sees: its body."""
+
+    tags = {"generation"}
+
+    def parse(self, parser):
+        next(parser.stream)
+        return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+
+def environment():
+    def raise_exception(message):
+        raise jinja2.exceptions.TemplateError(message)
+
+    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols, Generation])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    env.globals["strftime_now"] = lambda fmt: datetime.datetime(2024, 7, 26, 9, 5, 3).strftime(fmt)
+    return env
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "cases", "features.json"), encoding="utf-8") as f:
+        cases = json.load(f)["cases"]
+    env = environment()
+    failures = 0
+    for case in cases:
+        try:
+            got = env.from_string(case["template"]).render(**case.get("vars", {}))
+            error = None
+        except Exception as e:  # noqa: BLE001 - any failure is an outcome to compare
+            got, error = None, f"{type(e).__name__}: {e}"
+        if "error" in case:
+            ok = error is not None and (case.get("kind") != "raised" or case["error"] in error)
+        else:
+            ok = error is None and got == case["expected"]
+        if case.get("lenient"):
+            ok = not ok
+        if not ok:
+            failures += 1
+            print(f"DISAGREES: {case['name']}\n  template: {case['template']!r}\n  expected: {case.get('expected', case.get('error'))!r}\n  jinja2:   {got if error is None else error!r}")
+    print(f"{len(cases) - failures} agree, {failures} disagree")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
