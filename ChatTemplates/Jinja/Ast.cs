@@ -86,6 +86,21 @@ internal sealed class MacroNode(int line, int column, string name, List<(string 
     public List<(string Name, Expr? Default)> Parameters { get; } = parameters;
 
     public List<Node> Body { get; } = body;
+
+    /// <summary>The body reads <c>varargs</c>: extra positional arguments are collected there, not refused.</summary>
+    public bool CatchesVarargs { get; init; }
+
+    /// <summary>The body reads <c>kwargs</c>: unknown keyword arguments are collected there, not refused.</summary>
+    public bool CatchesKwargs { get; init; }
+}
+
+/// <summary><c>{% call(params) macro(args) %}body{% endcall %}</c>: calls the macro with <c>caller</c>, a macro
+/// made of the body, which the called macro renders with <c>caller(...)</c>.</summary>
+internal sealed class CallBlockNode(int line, int column, MacroNode caller, CallExpr call) : Node(line, column)
+{
+    public MacroNode Caller { get; } = caller;
+
+    public CallExpr Call { get; } = call;
 }
 
 internal sealed class BreakNode(int line, int column) : Node(line, column);
@@ -167,27 +182,37 @@ internal sealed class SliceExpr(int line, int column, Expr target, Expr? start, 
     public Expr? Step { get; } = step;
 }
 
-internal sealed class CallExpr(int line, int column, Expr callee, List<Expr> args, List<(string Name, Expr Value)> keywords)
-    : Expr(line, column)
+/// <summary>The arguments written in a call: <c>(a, b, *rest, key=v, **more)</c>.</summary>
+internal sealed class ArgumentList(List<Expr> positional, List<(string Name, Expr Value)> keywords, Expr? star, Expr? doubleStar)
+{
+    public static readonly ArgumentList Empty = new([], [], null, null);
+
+    public List<Expr> Positional { get; } = positional;
+
+    public List<(string Name, Expr Value)> Keywords { get; } = keywords;
+
+    /// <summary><c>*expr</c>: more positional arguments from a list.</summary>
+    public Expr? Star { get; } = star;
+
+    /// <summary><c>**expr</c>: more keyword arguments from a dict.</summary>
+    public Expr? DoubleStar { get; } = doubleStar;
+}
+
+internal sealed class CallExpr(int line, int column, Expr callee, ArgumentList arguments) : Expr(line, column)
 {
     public Expr Callee { get; } = callee;
 
-    public List<Expr> Args { get; } = args;
-
-    public List<(string Name, Expr Value)> Keywords { get; } = keywords;
+    public ArgumentList Arguments { get; } = arguments;
 }
 
 /// <summary><c>operand | name(args)</c>; the operand is null in a filter chain of a block (set or filter).</summary>
-internal sealed class FilterExpr(int line, int column, Expr? operand, string name, List<Expr> args, List<(string Name, Expr Value)> keywords)
-    : Expr(line, column)
+internal sealed class FilterExpr(int line, int column, Expr? operand, string name, ArgumentList arguments) : Expr(line, column)
 {
     public Expr? Operand { get; } = operand;
 
     public string Name { get; } = name;
 
-    public List<Expr> Args { get; } = args;
-
-    public List<(string Name, Expr Value)> Keywords { get; } = keywords;
+    public ArgumentList Arguments { get; } = arguments;
 }
 
 internal sealed class TestExpr(int line, int column, Expr operand, string name, bool negated, List<Expr> args)

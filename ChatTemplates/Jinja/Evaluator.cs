@@ -88,6 +88,7 @@ internal sealed class Evaluator(TemplateLimits limits, TimeProvider clock)
                 FilterBlockNode n => FilterBlock(n, scope, output),
                 WithNode n => With(n, scope, output),
                 MacroNode n => DefineMacro(n, scope),
+                CallBlockNode n => CallBlock(n, scope, output),
                 BreakNode => Flow.Break,
                 ContinueNode => Flow.Continue,
                 _ => throw new InvalidOperationException($"Unknown node {node.GetType().Name}"),
@@ -226,6 +227,13 @@ internal sealed class Evaluator(TemplateLimits limits, TimeProvider clock)
         return Flow.Normal;
     }
 
+    private Flow CallBlock(CallBlockNode node, Scope scope, StringBuilder output)
+    {
+        var value = Call(node.Call, scope, new Macro(node.Caller, scope));
+        Append(output, Py.Str(value), node);
+        return Flow.Normal;
+    }
+
     public void CallMacro(MacroNode node, Scope scope, StringBuilder output, Node site)
     {
         if (++_callDepth > Limits.MaxCallDepth)
@@ -348,14 +356,40 @@ internal sealed class Evaluator(TemplateLimits limits, TimeProvider clock)
 
     private object? ApplyFilter(FilterExpr filter, object? value, Scope scope)
     {
-        var args = EvalArguments(filter.Args, filter.Keywords, scope);
+        var args = EvalArguments(filter.Arguments, scope);
         return Guard(filter, () => Filters.Apply(this, filter.Name, value, args));
     }
 
-    private Arguments EvalArguments(List<Expr> args, List<(string Name, Expr Value)> keywords, Scope scope) =>
-        args.Count == 0 && keywords.Count == 0
-            ? Arguments.None
-            : new Arguments(args.ConvertAll(a => Eval(a, scope)), keywords.ConvertAll(k => new KeyValuePair<string, object?>(k.Name, Eval(k.Value, scope))));
+    private Arguments EvalArguments(ArgumentList list, Scope scope)
+    {
+        if (list == ArgumentList.Empty)
+        {
+            return Arguments.None;
+        }
+        var positional = list.Positional.ConvertAll(a => Eval(a, scope));
+        var keywords = list.Keywords.ConvertAll(k => new KeyValuePair<string, object?>(k.Name, Eval(k.Value, scope)));
+        if (list.Star is not null)
+        {
+            var spread = Eval(list.Star, scope);
+            positional.AddRange(Guard(list.Star, () => Py.Iterate(spread)));
+        }
+        if (list.DoubleStar is not null)
+        {
+            if (Eval(list.DoubleStar, scope) is not PyDict dict)
+            {
+                throw new TemplateRenderException("The argument after ** must be a dict", list.DoubleStar.Line, list.DoubleStar.Column);
+            }
+            foreach (var kv in dict.Entries)
+            {
+                if (kv.Key is not string name || keywords.Exists(k => k.Key == name))
+                {
+                    throw new TemplateRenderException($"Bad or repeated keyword argument {Py.Repr(kv.Key)} after **", list.DoubleStar.Line, list.DoubleStar.Column);
+                }
+                keywords.Add(new(name, kv.Value));
+            }
+        }
+        return new Arguments(positional, keywords);
+    }
 
     /// <summary><c>obj.name</c>: a method of a str, dict or list first (as Python's getattr), then a dict's item;
     /// undefined when there is neither, and for any member of undefined or None.</summary>
@@ -475,7 +509,7 @@ internal sealed class Evaluator(TemplateLimits limits, TimeProvider clock)
         return result;
     }
 
-    private object? Call(CallExpr node, Scope scope)
+    private object? Call(CallExpr node, Scope scope, Macro? caller = null)
     {
         object? callee;
         string what;
@@ -496,7 +530,15 @@ internal sealed class Evaluator(TemplateLimits limits, TimeProvider clock)
         {
             throw new TemplateRenderException(what, node.Line, node.Column);
         }
-        var args = EvalArguments(node.Args, node.Keywords, scope);
+        var args = EvalArguments(node.Arguments, scope);
+        if (caller is not null)
+        {
+            if (function is not Macro)
+            {
+                throw new TemplateRenderException("A call block must call a macro", node.Line, node.Column);
+            }
+            args.Keywords.Add(new("caller", caller));
+        }
         return function.Invoke(this, args, node);
     }
 

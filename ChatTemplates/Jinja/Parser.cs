@@ -11,7 +11,7 @@ namespace ChatTemplates.Jinja;
 internal sealed class Parser
 {
     private static readonly HashSet<string> UnsupportedTags =
-        ["call", "raw", "include", "import", "from", "extends", "block", "autoescape", "do", "trans", "pluralize"];
+        ["raw", "include", "import", "from", "extends", "block", "autoescape", "do", "trans", "pluralize"];
 
     private static readonly HashSet<string> EndTags =
     [
@@ -23,6 +23,7 @@ internal sealed class Parser
     private readonly int _maxDepth;
     private readonly List<(NameExpr Name, CallExpr Call)> _calledNames = [];
     private readonly HashSet<string> _assignedNames = [];
+    private readonly Stack<HashSet<string>> _macroReads = new();
     private int _pos;
     private int _depth;
     private int _loopDepth;
@@ -155,6 +156,7 @@ internal sealed class Parser
                 case "macro": Advance(); return ParseMacro(name);
                 case "filter": Advance(); return ParseFilterBlock(name);
                 case "with": Advance(); return ParseWith(name);
+                case "call": Advance(); return ParseCallBlock(name);
                 case "break" or "continue":
                     Advance();
                     if (_loopDepth == 0)
@@ -261,6 +263,42 @@ internal sealed class Parser
     {
         var name = ExpectName("a macro name");
         _assignedNames.Add(name);
+        var parameters = ParseParameters(start);
+        ExpectBlockEnd();
+        var body = ParseMacroBody(["endmacro"], start, out var reads);
+        if (Current.Kind == TokenKind.Name)
+        {
+            Advance();
+        }
+        ExpectBlockEnd();
+        return new MacroNode(start.Line, start.Column, name, parameters, body)
+        {
+            CatchesVarargs = reads.Contains("varargs"),
+            CatchesKwargs = reads.Contains("kwargs"),
+        };
+    }
+
+    /// <summary>A macro's (or a call block's) body: loops outside do not reach in, and the names it reads are
+    /// noted (<c>varargs</c>, <c>kwargs</c>).</summary>
+    private List<Node> ParseMacroBody(string[] end, Token start, out HashSet<string> reads)
+    {
+        var loops = _loopDepth;
+        _loopDepth = 0;
+        reads = [];
+        _macroReads.Push(reads);
+        try
+        {
+            return ParseBody(end, out _, start);
+        }
+        finally
+        {
+            _macroReads.Pop();
+            _loopDepth = loops;
+        }
+    }
+
+    private List<(string, Expr?)> ParseParameters(Token start)
+    {
         ExpectOperator("(");
         var parameters = new List<(string, Expr?)>();
         while (!Current.IsOperator(")"))
@@ -283,22 +321,31 @@ internal sealed class Parser
             }
             else if (parameters.Count > 0 && parameters[^1].Item2 is not null)
             {
-                throw Error($"The macro parameter '{p}' without a default follows one with a default", start);
+                throw Error($"The parameter '{p}' without a default follows one with a default", start);
             }
             parameters.Add((p, fallback));
         }
         Advance();
-        ExpectBlockEnd();
-        var loops = _loopDepth;
-        _loopDepth = 0;
-        var body = ParseBody(["endmacro"], out _, start);
-        _loopDepth = loops;
-        if (Current.Kind == TokenKind.Name)
+        return parameters;
+    }
+
+    private CallBlockNode ParseCallBlock(Token start)
+    {
+        var parameters = Current.IsOperator("(") ? ParseParameters(start) : [];
+        var callee = ParsePostfix(ParsePrimary());
+        if (callee is not CallExpr call)
         {
-            Advance();
+            throw Error("A call block needs a macro call: {% call macro(...) %}", start);
         }
         ExpectBlockEnd();
-        return new MacroNode(start.Line, start.Column, name, parameters, body);
+        var body = ParseMacroBody(["endcall"], start, out var reads);
+        ExpectBlockEnd();
+        var caller = new MacroNode(start.Line, start.Column, "caller", parameters, body)
+        {
+            CatchesVarargs = reads.Contains("varargs"),
+            CatchesKwargs = reads.Contains("kwargs"),
+        };
+        return new CallBlockNode(start.Line, start.Column, caller, call);
     }
 
     private FilterBlockNode ParseFilterBlock(Token start)
@@ -602,7 +649,7 @@ internal sealed class Parser
                     "true" or "True" => new LiteralExpr(t.Line, t.Column, true),
                     "false" or "False" => new LiteralExpr(t.Line, t.Column, false),
                     "none" or "None" => new LiteralExpr(t.Line, t.Column, null),
-                    _ => new NameExpr(t.Line, t.Column, t.Value),
+                    _ => Read(new NameExpr(t.Line, t.Column, t.Value)),
                 };
             case TokenKind.String:
                 Advance();
@@ -665,6 +712,15 @@ internal sealed class Parser
             default:
                 throw Error($"Unexpected {t.Describe()} in an expression", t);
         }
+    }
+
+    private NameExpr Read(NameExpr name)
+    {
+        foreach (var reads in _macroReads)
+        {
+            reads.Add(name.Name);
+        }
+        return name;
     }
 
     private List<Expr> ParseItems(string close)
@@ -757,14 +813,17 @@ internal sealed class Parser
         return new SliceExpr(t.Line, t.Column, target, start, stop, step);
     }
 
-    private (List<Expr>, List<(string, Expr)>) ParseArguments()
+    private ArgumentList ParseArguments()
     {
         ExpectOperator("(");
         var args = new List<Expr>();
         var keywords = new List<(string, Expr)>();
+        Expr? star = null;
+        Expr? doubleStar = null;
+        var count = 0;
         while (!Current.IsOperator(")"))
         {
-            if (args.Count + keywords.Count > 0)
+            if (count++ > 0)
             {
                 ExpectOperator(",");
                 if (Current.IsOperator(")"))
@@ -772,31 +831,49 @@ internal sealed class Parser
                     break;
                 }
             }
-            if (Current.Kind == TokenKind.Operator && Current.Value is "*" or "**")
+            var t = Current;
+            if (t.IsOperator("*") || t.IsOperator("**"))
             {
-                throw Error("Argument unpacking (*args, **kwargs) is not supported by this chat template renderer", Current);
+                Advance();
+                if ((t.Value == "*" ? star : doubleStar) is not null || (t.Value == "*" && doubleStar is not null))
+                {
+                    throw Error($"Unexpected '{t.Value}' argument here", t);
+                }
+                var spread = ParseExpression(withCondition: true);
+                if (t.Value == "*")
+                {
+                    star = spread;
+                }
+                else
+                {
+                    doubleStar = spread;
+                }
             }
-            if (Current.Kind == TokenKind.Name && Peek().IsOperator("="))
+            else if (t.Kind == TokenKind.Name && Peek().IsOperator("="))
             {
+                if (doubleStar is not null)
+                {
+                    throw Error("A keyword argument follows **", t);
+                }
                 var name = Advance().Value;
                 Advance();
                 if (keywords.Exists(k => k.Item1 == name))
                 {
-                    throw Error($"The keyword argument '{name}' is given twice", Current);
+                    throw Error($"The keyword argument '{name}' is given twice", t);
                 }
                 keywords.Add((name, ParseExpression(withCondition: true)));
             }
             else
             {
-                if (keywords.Count > 0)
+                if (keywords.Count > 0 || star is not null || doubleStar is not null)
                 {
-                    throw Error("A positional argument follows a keyword argument", Current);
+                    throw Error("A positional argument follows a keyword or * argument", t);
                 }
                 args.Add(ParseExpression(withCondition: true));
             }
         }
         Advance();
-        return (args, keywords);
+        return new ArgumentList(args, keywords, star, doubleStar);
     }
 
     private CallExpr ParseCall(Expr callee)
@@ -809,9 +886,8 @@ internal sealed class Parser
             case NameExpr name when Globals.Unsupported.Contains(name.Name):
                 throw Error($"The function '{name.Name}' is not supported by this chat template renderer", t);
         }
-        var (args, keywords) = ParseArguments();
-        var call = new CallExpr(t.Line, t.Column, callee, args, keywords);
-        if (callee is NameExpr n)
+        var call = new CallExpr(t.Line, t.Column, callee, ParseArguments());
+        if (callee is NameExpr n && !(n.Name == "caller" && _macroReads.Count > 0))
         {
             _calledNames.Add((n, call));
         }
@@ -854,8 +930,7 @@ internal sealed class Parser
                 ? $"The filter '{name}' is not supported by this chat template renderer"
                 : $"Unknown filter '{name}'", t);
         }
-        var (args, keywords) = Current.IsOperator("(") ? ParseArguments() : ([], []);
-        return new FilterExpr(t.Line, t.Column, operand, name, args, keywords);
+        return new FilterExpr(t.Line, t.Column, operand, name, Current.IsOperator("(") ? ParseArguments() : ArgumentList.Empty);
     }
 
     private TestExpr ParseTest(Token isToken, Expr operand)
@@ -877,12 +952,12 @@ internal sealed class Parser
         List<Expr> args = [];
         if (Current.IsOperator("("))
         {
-            var (positional, keywords) = ParseArguments();
-            if (keywords.Count > 0)
+            var arguments = ParseArguments();
+            if (arguments.Keywords.Count > 0 || arguments.Star is not null || arguments.DoubleStar is not null)
             {
-                throw Error($"The test '{name}' takes no keyword arguments", t);
+                throw Error($"The test '{name}' takes positional arguments only", t);
             }
-            args = positional;
+            args = arguments.Positional;
         }
         else if (Current.Kind is TokenKind.Name or TokenKind.String or TokenKind.Integer or TokenKind.Float
                  || Current.IsOperator("[") || Current.IsOperator("{"))
