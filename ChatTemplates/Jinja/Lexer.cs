@@ -162,11 +162,11 @@ internal sealed class Lexer
     }
 
     /// <summary>Lexes the expression tokens of a <c>{{ }}</c> or <c>{% %}</c> tag up to its closer.</summary>
-    private int LexTag(int open, int pos, bool block)
+    private int LexTag(int start, int pos, bool block)
     {
-        Add(block ? TokenKind.BlockBegin : TokenKind.VariableBegin, block ? "{%" : "{{", open);
+        Add(block ? TokenKind.BlockBegin : TokenKind.VariableBegin, block ? "{%" : "{{", start);
         var closer = block ? "%}" : "}}";
-        var depth = 0;
+        var open = new Stack<(char Close, int At)>();
         while (true)
         {
             while (pos < _src.Length && PyString.IsSpace(_src[pos]))
@@ -175,9 +175,9 @@ internal sealed class Lexer
             }
             if (pos >= _src.Length)
             {
-                throw Error($"Unterminated tag: '{(block ? "{%" : "{{")}' is never closed by '{closer}'", open);
+                throw Error($"Unterminated tag: '{(block ? "{%" : "{{")}' is never closed by '{closer}'", start);
             }
-            if (depth == 0)
+            if (open.Count == 0)
             {
                 var minus = _src[pos] == '-' && At(pos + 1, closer);
                 var plus = block && _src[pos] == '+' && At(pos + 1, closer);
@@ -191,12 +191,12 @@ internal sealed class Lexer
             var c = _src[pos];
             if (c == '_' || char.IsLetter(c))
             {
-                var start = pos;
+                var nameStart = pos;
                 while (pos < _src.Length && (_src[pos] == '_' || char.IsLetterOrDigit(_src[pos])))
                 {
                     pos++;
                 }
-                Add(TokenKind.Name, _src[start..pos], start);
+                Add(TokenKind.Name, _src[nameStart..pos], nameStart);
             }
             else if (char.IsAsciiDigit(c))
             {
@@ -212,15 +212,19 @@ internal sealed class Lexer
                     ?? throw Error($"Unexpected character '{c}' in a tag", pos);
                 if (op is "(" or "[" or "{")
                 {
-                    depth++;
+                    open.Push((op switch { "(" => ')', "[" => ']', _ => '}' }, pos));
                 }
                 else if (op is ")" or "]" or "}")
                 {
-                    if (depth == 0)
+                    if (open.Count == 0)
                     {
                         throw Error($"Unexpected '{op}': nothing is open", pos);
                     }
-                    depth--;
+                    var (close, _) = open.Pop();
+                    if (op[0] != close)
+                    {
+                        throw Error($"Unexpected '{op}', expected '{close}'", pos);
+                    }
                 }
                 Add(TokenKind.Operator, op, pos);
                 pos += op.Length;

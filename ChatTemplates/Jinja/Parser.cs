@@ -21,7 +21,7 @@ internal sealed class Parser
 
     private readonly List<Token> _tokens;
     private readonly int _maxDepth;
-    private readonly List<(NameExpr Name, CallExpr Call)> _calledNames = [];
+    private readonly List<NameExpr> _calledNames = [];
     private readonly HashSet<string> _assignedNames = [];
     private readonly Stack<HashSet<string>> _macroReads = new();
     private int _pos;
@@ -754,7 +754,7 @@ internal sealed class Parser
                 if (member.Kind == TokenKind.Name)
                 {
                     Advance();
-                    node = new AttributeExpr(t.Line, t.Column, node, member.Value);
+                    node = new AttributeExpr(member.Line, member.Column, node, member.Value);
                 }
                 else if (member.Kind == TokenKind.Integer)
                 {
@@ -882,14 +882,14 @@ internal sealed class Parser
         switch (callee)
         {
             case AttributeExpr attribute when !Methods.Names.Contains(attribute.Name):
-                throw Error($"Unknown method '{attribute.Name}'", t);
+                throw new TemplateSyntaxException($"Unknown method '{attribute.Name}'", attribute.Line, attribute.Column);
             case NameExpr name when Globals.Unsupported.Contains(name.Name):
-                throw Error($"The function '{name.Name}' is not supported by this chat template renderer", t);
+                throw new TemplateSyntaxException($"The function '{name.Name}' is not supported by this chat template renderer", name.Line, name.Column);
         }
         var call = new CallExpr(t.Line, t.Column, callee, ParseArguments());
         if (callee is NameExpr n && !(n.Name == "caller" && _macroReads.Count > 0))
         {
-            _calledNames.Add((n, call));
+            _calledNames.Add(n);
         }
         return call;
     }
@@ -972,11 +972,11 @@ internal sealed class Parser
 
     private void CheckCalledNames()
     {
-        foreach (var (name, call) in _calledNames)
+        foreach (var name in _calledNames)
         {
             if (!Globals.Names.Contains(name.Name) && !_assignedNames.Contains(name.Name))
             {
-                throw new TemplateSyntaxException($"Unknown function '{name.Name}'", call.Line, call.Column);
+                throw new TemplateSyntaxException($"Unknown function '{name.Name}'", name.Line, name.Column);
             }
         }
     }

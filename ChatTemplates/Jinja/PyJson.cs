@@ -33,7 +33,7 @@ internal static class PyJson
                     case JsonValueKind.True: return true;
                     case JsonValueKind.False: return false;
                     case JsonValueKind.Null: return null;
-                    case JsonValueKind.Number: return Number(value.ToJsonString());
+                    case JsonValueKind.Number: return ClrNumber(value) ?? Number(value.ToJsonString());
                     default: throw new PyTypeError($"Unsupported JSON value {value.ToJsonString()}");
                 }
         }
@@ -58,6 +58,29 @@ internal static class PyJson
             dict.Set(property.Name, FromElement(property.Value));
         }
         return dict;
+    }
+
+    /// <summary>A number a JsonValue holds as a .NET value (JsonValue.Create(2.0)): its type decides int or float,
+    /// as its JSON text ("2") cannot. Null for one read from JSON text.</summary>
+    private static object? ClrNumber(JsonValue value)
+    {
+        if (value.TryGetValue<JsonElement>(out _))
+        {
+            return null;
+        }
+        if (value.TryGetValue<double>(out var d))
+        {
+            return d;
+        }
+        if (value.TryGetValue<float>(out var f))
+        {
+            return (double)f;
+        }
+        if (value.TryGetValue<decimal>(out var m))
+        {
+            return (double)m;
+        }
+        return null;
     }
 
     /// <summary>A JSON number as Python's json.loads reads it: an int without a fraction or exponent, else a float.</summary>
