@@ -342,7 +342,8 @@ internal static class Filters
 
     private static PyList Map(Evaluator ev, object? value, Arguments args)
     {
-        var items = Py.Iterate(value);
+        // As Jinja's map, select and reject: a false value (None, empty) maps to nothing without being iterated.
+        var items = Py.Truthy(value) ? Py.Iterate(value) : [];
         if (args.Positional.Count == 0 && args.Keywords.Exists(k => k.Key == "attribute"))
         {
             args.Check("map", 0, "attribute", "default");
@@ -392,7 +393,7 @@ internal static class Filters
         }
         var testArgs = positional.Skip(offset + 1).ToList();
         var result = new List<object?>();
-        foreach (var item in Py.Iterate(value))
+        foreach (var item in Py.Truthy(value) ? Py.Iterate(value) : [])
         {
             var subject = byAttribute ? Attribute(item, attribute) : item;
             var passes = test is null ? Py.Truthy(subject) : Tests.Apply(ev, test, subject, testArgs);

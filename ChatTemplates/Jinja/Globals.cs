@@ -4,6 +4,9 @@ namespace ChatTemplates.Jinja;
 /// Hugging Face's <c>raise_exception</c> and <c>strftime_now</c>.</summary>
 internal static class Globals
 {
+    /// <summary>Jinja's sandbox (which Hugging Face renders in) refuses longer ranges: MAX_RANGE.</summary>
+    public const int MaxRange = 100_000;
+
     public static readonly HashSet<string> Names = ["range", "dict", "namespace", "raise_exception", "strftime_now"];
 
     /// <summary>Jinja globals refused by name at parse time.</summary>
@@ -53,9 +56,10 @@ internal static class Globals
         var count = step > 0
             ? (stop > start ? ((stop - start - 1) / step) + 1 : 0)
             : (start > stop ? ((start - stop - 1) / -step) + 1 : 0);
-        if (count > ev.Limits.MaxCollectionLength)
+        var max = Math.Min(MaxRange, ev.Limits.MaxCollectionLength);
+        if (count > max)
         {
-            throw new TemplateLimitException($"range() of {count} items would pass the limit of {ev.Limits.MaxCollectionLength}");
+            throw new TemplateLimitException($"range() of {count} items: the sandbox blocks ranges larger than {max}");
         }
         var items = new List<object?>((int)count);
         for (long i = 0, v = start; i < count; i++, v += step)

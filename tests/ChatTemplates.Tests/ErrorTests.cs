@@ -91,7 +91,7 @@ public class ErrorTests
     [Fact]
     public void TheDefaultLimitsStopAnEndlessLookingLoopQuickly()
     {
-        var e = LimitFails("{% for i in range(1000000) %}{% for j in range(1000000) %}{{ '' }}{% endfor %}{% endfor %}", TemplateLimits.Default);
+        var e = LimitFails("{% for i in range(100000) %}{% for j in range(100000) %}{{ '' }}{% endfor %}{% endfor %}", TemplateLimits.Default);
         Assert.Contains("iterations", e.Message, StringComparison.Ordinal);
     }
 
@@ -103,6 +103,9 @@ public class ErrorTests
     public void RangeAndListSizesAreBounded()
     {
         LimitFails("{{ range(10 ** 12) | length }}", TemplateLimits.Default);
+        // As Jinja's sandbox: at most 100,000 items in a range.
+        Assert.Contains("the sandbox blocks ranges larger than 100000", LimitFails("{{ range(100001) | length }}", TemplateLimits.Default).Message, StringComparison.Ordinal);
+        Assert.Equal("100000", ChatTemplate.Parse("{{ range(100000) | length }}").Render(new Dictionary<string, JsonNode?>()));
         LimitFails("{{ ([0] * 100000000) | length }}", TemplateLimits.Default);
     }
 
