@@ -333,7 +333,7 @@ internal sealed class Evaluator(TemplateLimits limits, TimeProvider clock)
         SliceExpr slice => Slice(slice, scope),
         CallExpr call => Call(call, scope),
         FilterExpr filter => ApplyFilter(filter, Eval(filter.Operand!, scope), scope),
-        TestExpr test => Tests.Apply(this, test.Name, Eval(test.Operand, scope), test.Args.ConvertAll(a => Eval(a, scope))) != test.Negated,
+        TestExpr test => Tests.Apply(test.Name, Eval(test.Operand, scope), test.Args.ConvertAll(a => Eval(a, scope))) != test.Negated,
         UnaryExpr unary => Unary(unary, scope),
         BinaryExpr binary => Binary(binary, scope),
         CompareExpr compare => Compare(compare, scope),
@@ -636,6 +636,4 @@ internal sealed class Evaluator(TemplateLimits limits, TimeProvider clock)
         return true;
     }
 
-    /// <summary>Calls a template value (a macro, a filter given by name to <c>map</c>) from a filter or test.</summary>
-    public object? Invoke(ICallable function, Arguments args, Node site) => function.Invoke(this, args, site);
 }

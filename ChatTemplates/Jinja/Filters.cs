@@ -119,9 +119,9 @@ internal static class Filters
             case "max" or "min":
                 return MinMax(name, value, args);
             case "select" or "reject":
-                return Select(ev, value, args, byAttribute: false, keep: name == "select");
+                return Select(value, args, byAttribute: false, keep: name == "select");
             case "selectattr" or "rejectattr":
-                return Select(ev, value, args, byAttribute: true, keep: name == "selectattr");
+                return Select(value, args, byAttribute: true, keep: name == "selectattr");
             case "replace":
                 {
                     args.Check(name, 3, "old", "new", "count");
@@ -368,7 +368,7 @@ internal static class Filters
         return new PyList(items.Select(item => Apply(ev, filter, item, rest)).ToList());
     }
 
-    private static PyList Select(Evaluator ev, object? value, Arguments args, bool byAttribute, bool keep)
+    private static PyList Select(object? value, Arguments args, bool byAttribute, bool keep)
     {
         var positional = args.Positional;
         var offset = 0;
@@ -396,7 +396,7 @@ internal static class Filters
         foreach (var item in Py.Truthy(value) ? Py.Iterate(value) : [])
         {
             var subject = byAttribute ? Attribute(item, attribute) : item;
-            var passes = test is null ? Py.Truthy(subject) : Tests.Apply(ev, test, subject, testArgs);
+            var passes = test is null ? Py.Truthy(subject) : Tests.Apply(test, subject, testArgs);
             if (passes == keep)
             {
                 result.Add(item);

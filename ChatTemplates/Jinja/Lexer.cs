@@ -102,7 +102,7 @@ internal sealed class Lexer
             {
                 Add(TokenKind.Text, text, pos);
             }
-            var inner = open + 2 + (modifier is '-' or '+' ? 1 : 0);
+            var inner = open + 2 + (modifier == '-' || (modifier == '+' && kind != '{') ? 1 : 0);
             pos = kind == '#' ? SkipComment(open, inner) : LexTag(open, inner, kind == '%');
             lineStarting = pos > 0 && _src[pos - 1] == '\n';
         }

@@ -14,9 +14,8 @@ internal static class Tests
     /// <summary>Jinja tests this renderer refuses by name at parse time.</summary>
     public static readonly HashSet<string> JinjaOnly = ["filter", "test"];
 
-    public static bool Apply(Evaluator ev, string name, object? value, List<object?> args)
+    public static bool Apply(string name, object? value, List<object?> args)
     {
-        _ = ev;
         object? Arg()
         {
             if (args.Count != 1)
