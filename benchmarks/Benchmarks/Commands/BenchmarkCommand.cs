@@ -2,8 +2,8 @@ using System.CommandLine;
 using Benchmarks.Support;
 using Tensorizer.Crypto;
 using Tensorizer.Reading;
-using Tensorizer.Writing;
 using Tensorizer.Torch;
+using Tensorizer.Writing;
 using static Benchmarks.Support.BenchmarkTable;
 
 namespace Benchmarks.Commands;

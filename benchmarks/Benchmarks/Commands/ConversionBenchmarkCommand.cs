@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Checkpoints.Conversion;
 using Benchmarks.Support;
+using Checkpoints.Conversion;
 using static Benchmarks.Support.BenchmarkTable;
 
 namespace Benchmarks.Commands;
