@@ -1,6 +1,7 @@
 using Inference.Hosting;
 using Inference.Protocols;
 using Inference.Protocols.KServeV1;
+using Inference.Protocols.KServeV2;
 using Inference.Protocols.OpenAI;
 using Inference.Serving;
 using Inference.Telemetry;

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AdminConsole;
+namespace AdminConsole.Formatting;
 
 /// <summary>Numbers as the pages show them: bytes in binary units, rates, durations.</summary>
 public static class Units

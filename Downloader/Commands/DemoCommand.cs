@@ -15,7 +15,7 @@ namespace Downloader.Commands;
 /// </summary>
 internal static class DemoCommand
 {
-    private const string SeedPrompt = "Once upon a time, there was";
+    private const string ExamplePrompt = "Once upon a time, there was";
     private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
@@ -25,7 +25,7 @@ internal static class DemoCommand
             Description = "Model folder to write.",
             DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "tensorizer-demo")),
         };
-        var prompt = new Option<string>("--prompt") { Description = "Prompt to continue.", DefaultValueFactory = _ => SeedPrompt };
+        var prompt = new Option<string>("--prompt") { Description = "Prompt to continue.", DefaultValueFactory = _ => ExamplePrompt };
         var command = new Command("demo", "Write the tiny GPT-J model folder, verify it, load it and continue the seed's prompt.") { output, prompt };
         command.SetAction(async (parse, ct) => await RunAsync(parse.GetValue(output)!, parse.GetValue(prompt)!, ct));
         return command;
@@ -54,7 +54,7 @@ internal static class DemoCommand
 
         // The seed's generation defaults (sampling, top-k 50, 50 new tokens, prompt included), seeded to be repeatable.
         clock.Restart();
-        var result = generator.Generate([prompt], GenerationOptions.SeedDefaults with { Seed = 0 }, ct)[0];
+        var result = generator.Generate([prompt], GenerationOptions.ExamplePredictorDefaults with { Seed = 0 }, ct)[0];
         Console.Out.WriteLine($"generated {result.Tokens.Count} tokens in {clock.ElapsedMilliseconds} ms ({result.FinishReason})");
         Console.Out.WriteLine(JsonSerializer.Serialize(new { predictions = new[] { prompt + result.Text } }, Readable));
         return ExitCodes.Success;

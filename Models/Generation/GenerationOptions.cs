@@ -29,10 +29,10 @@ public sealed record GenerationOptions
     public bool StopAtEndOfText { get; init; } = true;
 
     /// <summary>
-    /// The seed's defaults (its transformers pipeline): sampling with top-k 50, 50 new tokens; the seed also returns
-    /// the prompt with the continuation, which is the protocol layer's concern.
+    /// What the original T9k/CoreWeave example's predictor did (a transformers pipeline): sampling with top-k 50, 50
+    /// new tokens; it also returned the prompt with the continuation, which is the protocol layer's concern.
     /// </summary>
-    public static GenerationOptions SeedDefaults { get; } = new() { DoSample = true, TopK = 50, MaxNewTokens = 50 };
+    public static GenerationOptions ExamplePredictorDefaults { get; } = new() { DoSample = true, TopK = 50, MaxNewTokens = 50 };
 
     public void Validate()
     {

@@ -13,7 +13,7 @@ namespace AppHost.Tests;
 /// </summary>
 public sealed class LocalRunTests : IDisposable
 {
-    private const string SeedPrompt = "Once upon a time, there was";
+    private const string ExamplePrompt = "Once upon a time, there was";
     private readonly string _store = Path.Combine(Path.GetTempPath(), $"apphost-models-{Guid.NewGuid():N}");
 
     public void Dispose()
@@ -38,13 +38,13 @@ public sealed class LocalRunTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_store, "gptj", ".tensorizer-complete.json")), "the downloader writes its completion marker last");
 
         using var client = app.CreateHttpClient("inference");
-        using var response = await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { SeedPrompt } }, ct);
+        using var response = await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { ExamplePrompt } }, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         using var json = JsonDocument.Parse(body);
         var prediction = Assert.Single(json.RootElement.GetProperty("predictions").EnumerateArray()).GetString()!;
-        Assert.StartsWith(SeedPrompt, prediction, StringComparison.Ordinal);
-        Assert.True(prediction.Length > SeedPrompt.Length, "the model continued the prompt");
+        Assert.StartsWith(ExamplePrompt, prediction, StringComparison.Ordinal);
+        Assert.True(prediction.Length > ExamplePrompt.Length, "the model continued the prompt");
 
         // The readiness paths the published manifests probe answer 200 once the model is loaded, in both protocols.
         foreach (var protocol in new[] { "v1", "v2" })
@@ -74,7 +74,7 @@ public sealed class LocalRunTests : IDisposable
         using var status = JsonDocument.Parse(await client.GetStringAsync("/status", ct));
         Assert.Equal("s3://models/gptj/model.tensors", status.RootElement.GetProperty("location").GetString());
 
-        using var response = await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { SeedPrompt } }, ct);
+        using var response = await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { ExamplePrompt } }, ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }

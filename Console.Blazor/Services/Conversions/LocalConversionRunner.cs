@@ -1,3 +1,4 @@
+using AdminConsole.Formatting;
 using System.Collections.Concurrent;
 using AdminConsole.Services.Store;
 using Checkpoints.Conversion;

@@ -1,10 +1,7 @@
 using System.Reflection;
-using Inference.Protocols;
-using Inference.Protocols.KServeV2;
 using Inference.Serving;
 
-// In Startup's namespace, so that mapping these endpoints there needs no using.
-namespace Inference;
+namespace Inference.Protocols.KServeV2;
 
 /// <summary>
 /// The Open Inference Protocol (KServe V2) over REST for the one served model: health, server and model metadata,

@@ -37,7 +37,7 @@ internal sealed record V2InferRequest(string Id, IReadOnlyList<string> Prompts, 
             : Guid.NewGuid().ToString(); // KServe's response schema requires an id: make one up when the client gave none
 
         JsonElement? parameters = root.TryGetProperty("parameters", out var p) ? p : null;
-        var (options, returnFullText) = GenerationParameters.Parse(parameters, GenerationOptions.SeedDefaults, returnFullTextByDefault: false);
+        var (options, returnFullText) = GenerationParameters.Parse(parameters, GenerationOptions.ExamplePredictorDefaults, returnFullTextByDefault: false);
         var binaryOutput = Flag(parameters, "binary_data_output", "Parameter 'binary_data_output'") ?? false;
 
         if (!root.TryGetProperty("inputs", out var inputs))

@@ -1,9 +1,7 @@
-using Inference.Protocols.OpenAI;
 using Inference.Serving;
 using Models.Generation;
 
-// In the root namespace, so that Startup's single line app.MapOpenAI() needs no using.
-namespace Inference;
+namespace Inference.Protocols.OpenAI;
 
 /// <summary>
 /// OpenAI-compatible endpoints, under KServe's default prefix <c>/openai/v1</c> and under <c>/v1</c> (where OpenAI

@@ -27,7 +27,7 @@ public class EngineSoakTests(TinyModelFixture tiny) : IClassFixture<TinyModelFix
     public void Batched_and_sampled_generations_survive_continuous_garbage_collection()
     {
         string[] prompts = ["Once upon a time, there was", "Hello", "The quick brown fox jumps over the lazy", "A"];
-        var sampled = GenerationOptions.SeedDefaults with { MaxNewTokens = 16, StopAtEndOfText = false, Seed = 3 };
+        var sampled = GenerationOptions.ExamplePredictorDefaults with { MaxNewTokens = 16, StopAtEndOfText = false, Seed = 3 };
         var expected = tiny.Generator.Generate(prompts, sampled).Select(r => r.Tokens).ToList();
         using var pressure = new GarbageCollectionPressure();
         for (var i = 0; i < 30; i++)

@@ -10,11 +10,11 @@ namespace AppHost.Tests;
 /// the claim (<c>subPath</c>) rather than its root; <c>MODEL_NAME</c>/<c>DEVICE</c>/<c>DTYPE</c> instead of the Python
 /// server's <c>MODEL_LOAD_TYPE</c>/<c>PYTHONUNBUFFERED</c>; a readiness probe, since our server listens while it loads.
 /// </summary>
-public sealed class T9kSeedTests
+public sealed class T9kExampleTests
 {
     private static readonly IReadOnlyList<JsonNode> Resources = Published.Resources(new DeploymentOptions { Platform = Platform.T9k });
 
-    public static TheoryData<string, string, string> SeedFields => new()
+    public static TheoryData<string, string, string> ExampleFields => new()
     {
         // pvc.yaml
         { "PersistentVolumeClaim", "metadata.name", "\"tensorizer\"" },
@@ -54,7 +54,7 @@ public sealed class T9kSeedTests
     };
 
     [Theory]
-    [MemberData(nameof(SeedFields))]
+    [MemberData(nameof(ExampleFields))]
     public void TheT9kManifestsHaveTheSeedsFields(string kind, string path, string seedJson)
     {
         var resource = Assert.Single(Resources, r => (string?)r["kind"] == kind);
