@@ -11,7 +11,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
     private const string Completions = "/openai/v1/completions";
     private const string Chat = "/openai/v1/chat/completions";
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("/openai/v1")]
     [InlineData("/v1")]
     public async Task A_completion_has_openais_shape_and_max_tokens_ends_it_with_length(string prefix)
@@ -32,14 +32,14 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         AssertUsage(json, promptTokens: 2, completionTokens: 5); // GPT-2 BPE: "Hello", " world"
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_default_max_tokens_is_16()
     {
         var json = await CompleteAsync("""{"model": "gptj", "prompt": "Hello", "temperature": 0, "ignore_eos": true}""");
         AssertUsage(json, promptTokens: 1, completionTokens: 16);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_array_of_prompts_gets_one_choice_each_as_if_sent_alone()
     {
         string[] prompts = ["Hello", "Once upon a time", "The quick brown fox"];
@@ -56,7 +56,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         AssertUsage(json, promptTokens: 1 + 4 + 4, completionTokens: 12);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Token_id_prompts_are_accepted_and_echoed_as_text()
     {
         var ids = await CompleteAsync("""{"model": "gptj", "prompt": [15496, 995], "max_tokens": 3, "temperature": 0, "echo": true}""");
@@ -66,7 +66,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.Equal(2, batch.GetProperty("choices").GetArrayLength());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Echo_puts_the_prompt_before_the_completion()
     {
         const string request = """{"model": "gptj", "prompt": "Once upon a time", "max_tokens": 6, "temperature": 0%s}""";
@@ -76,7 +76,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.Equal(4, echoed.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_stop_sequence_cuts_the_text_and_ends_it_with_stop()
     {
         var full = Text(await CompleteAsync("""{"model": "gptj", "prompt": "Once upon a time", "max_tokens": 12, "temperature": 0, "ignore_eos": true}"""));
@@ -88,7 +88,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.True(json.GetProperty("usage").GetProperty("completion_tokens").GetInt32() < 12);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_seed_makes_sampling_reproducible()
     {
         const string request = """{"model": "gptj", "prompt": "Once upon a time", "max_tokens": 10, "temperature": 1.0, "top_p": 0.95, "top_k": 40, "seed": %s}""";
@@ -99,7 +99,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.Contains(others, other => Text(other) != first);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Chat_renders_the_plain_template_and_answers_as_the_assistant()
     {
         var chat = await PostAsync(server, Chat, """
@@ -125,7 +125,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.Equal(completion.GetProperty("usage").GetRawText(), chat.Body.GetProperty("usage").GetRawText());
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("/openai/v1")]
     [InlineData("/v1")]
     public async Task A_streamed_completion_is_well_formed_and_equals_the_unstreamed_one(string prefix)
@@ -148,7 +148,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.Equal(whole.GetProperty("usage").GetRawText(), usage.GetProperty("usage").GetRawText());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_streamed_chat_is_well_formed_and_equals_the_unstreamed_one()
     {
         const string request = """{"model": "gptj", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 10, "temperature": 0.8, "seed": 3%s}""";
@@ -167,7 +167,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.DoesNotContain(events, e => e.TryGetProperty("usage", out _)); // no include_usage
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_stream_of_several_prompts_interleaves_choices_by_index()
     {
         var events = await StreamAsync(server, Completions,
@@ -182,7 +182,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_model_list_and_model_are_openais()
     {
         var list = await InferenceServer.JsonAsync(await server.Client.GetAsync("/openai/v1/models"));
@@ -202,7 +202,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         OpenAISchema.AssertValid("ListModelsResponse", await InferenceServer.JsonAsync(await server.Client.GetAsync("/v1/models")));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(Completions, """{"model": "davinci", "prompt": "a"}""", 404, "model", "model_not_found")]
     [InlineData(Completions, """{"model": "gptj", "prompt": "a", "n": 2}""", 400, "n", "unsupported_value")]
     [InlineData(Completions, """{"model": "gptj", "prompt": "a",""", 400, null, "invalid_json")]
@@ -256,7 +256,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(Completions, """{"model": "gptj", "prompt": "\ud800"}""", "prompt")]
     [InlineData(Completions, """{"model": "gptj", "prompt": ["ok", "\udc00\ud800"]}""", "prompt[1]")]
     [InlineData(Completions, """{"model": "\ud800", "prompt": "a"}""", "model")]
@@ -290,7 +290,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.Equal((400, "context_length_exceeded"), (responses[^1].Status, responses[^1].Body.GetProperty("error").GetProperty("code").GetString()));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Bounds_accept_vllms_off_values_and_64_bit_seeds()
     {
         var json = await CompleteAsync("""{"model": "gptj", "prompt": "a", "max_tokens": 2, "top_k": -1, "seed": -9223372036854775808, "temperature": 2, "top_p": 1, "repetition_penalty": 1e-3}""");
@@ -307,7 +307,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
             json.GetProperty("error").GetProperty("message").GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_model_that_is_not_loaded_answers_503()
     {
         await using var failed = await InferenceServer.StartAsync(new() { ["MODEL_PATH"] = "/nonexistent/model" }, waitUntilReady: false);
@@ -318,7 +318,7 @@ public class OpenAITests(InferenceServer server) : IClassFixture<InferenceServer
         Assert.Equal("server_error", json.GetProperty("error").GetProperty("type").GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Leaving_a_stream_cancels_its_generation()
     {
         // The whole generation, for scale: a new request after leaving must not wait for anything like it.
