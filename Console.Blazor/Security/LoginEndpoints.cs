@@ -38,11 +38,13 @@ public static class LoginEndpoints
                 new AuthenticationProperties { IsPersistent = true, AllowRefresh = true });
             return Results.Redirect(IsLocal(returnUrl) ? returnUrl : "/");
         }).AllowAnonymous().WithMetadata(new RequireAntiforgeryTokenAttribute());
+        // Behind the policy like every page: a link from elsewhere (which carries no SameSite=Strict cookie) is sent
+        // to the login form rather than ending the session.
         app.MapGet("/logout", async (HttpContext context) =>
         {
             await context.SignOutAsync(ConsoleAuthentication.CookieScheme);
             return Results.Redirect(ConsoleAuthentication.LoginPath);
-        }).AllowAnonymous();
+        });
     }
 
     /// <summary>Only paths on this site: an open redirect would hand the session's authority to anyone's link.</summary>

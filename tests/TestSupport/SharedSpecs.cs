@@ -8,7 +8,8 @@ namespace TestSupport;
 /// repository (docs/specs.md says where they come from) and are found in the folder <see cref="FolderVariable"/>
 /// names, else in a <c>shared/specs</c> folder beside the checkout (development and CI). When neither has them, the
 /// calling test (a <c>[SkippableFact]</c> or <c>[SkippableTheory]</c>) is skipped with the reason, unless
-/// <see cref="RequireVariable"/> is set, as in CI, where a missing spec is a failure.
+/// <see cref="RequireVariable"/> is set, as in CI, where a missing spec is a failure. The skip is an exception: call the
+/// schema helpers outside <c>Assert.All</c> and the like, which would report it as a failure.
 /// </summary>
 public static class SharedSpecs
 {

@@ -110,6 +110,7 @@ public sealed partial class SignInTests : IAsyncLifetime
         Assert.Equal("/", offsite.Headers.Location?.OriginalString);
 
         using var logout = await http.GetAsync(new Uri("/logout", UriKind.Relative));
+        Assert.Equal("/login", logout.Headers.Location?.OriginalString);
         using var after = await http.SendAsync(PageRequest("/loads"));
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
     }
