@@ -7,13 +7,14 @@ using AdminConsole.Services.Inference;
 using AdminConsole.Services.Loads;
 using AdminConsole.Services.Store;
 using k8s;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor.Services;
 using ServiceDefaults;
 using Tensorizer.Sources.S3;
 
 namespace AdminConsole;
 
-/// <summary>Builds the console: settings, the model store, the conversion runner for the mode, the inference clients and load monitor, the access gate, and the Blazor app.</summary>
+/// <summary>Builds the console: settings, the model store, the conversion runner for the mode, the inference clients and load monitor, sign-in (cookie sessions and bearer tokens), and the Blazor app.</summary>
 public static class ConsoleApp
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -29,7 +30,7 @@ public static class ConsoleApp
 
         var options = ConsoleOptions.FromConfiguration(builder.Configuration, builder.Environment.ContentRootPath);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System); // a test's configure may bring its own clock (sessions expire on it too)
         builder.Services.AddSingleton<IModelStore>(_ => S3Location.IsS3Uri(options.ModelStore)
             ? new S3ModelStore(S3ClientFactory.Create(), S3Location.ParsePrefix(options.ModelStore))
             : new FolderModelStore(options.ModelStore));
@@ -39,6 +40,7 @@ public static class ConsoleApp
         builder.Services.AddSingleton<ILoadMonitor>(services => services.GetRequiredService<LoadMonitor>());
         builder.Services.AddHostedService(services => services.GetRequiredService<LoadMonitor>());
 
+        builder.Services.AddConsoleAuthentication(options);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
 
@@ -48,13 +50,14 @@ public static class ConsoleApp
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
-        app.UseMiddleware<AccessGate>();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive");
+        app.MapHealthChecks("/health").AllowAnonymous(); // the kubelet's probes carry no token
+        app.MapHealthChecks("/alive").AllowAnonymous();
         app.MapLogin(options);
         app.MapStaticAssets();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(ConsoleAuthentication.Policy);
         return app;
     }
 

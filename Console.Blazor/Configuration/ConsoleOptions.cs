@@ -32,8 +32,11 @@ public sealed record ConsoleOptions
     /// <summary>The Aspire dashboard, linked from the health page (the AppHost sets it).</summary>
     public Uri? DashboardUrl { get; init; }
 
-    /// <summary>When set, every page and the circuit require it (a login form sets a cookie; or a bearer header).</summary>
+    /// <summary>When set, every page and the circuit require it (a login form opens a cookie session; or a bearer header).</summary>
     public string? AccessToken { get; init; }
+
+    /// <summary>How long a signed-in session lasts without a request; each request past half of it renews it (sliding).</summary>
+    public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromHours(8);
 
     /// <summary>How often each service's <c>/status</c> is polled.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
@@ -56,11 +59,16 @@ public sealed record ConsoleOptions
             ModelStore = Normalize(section["ModelStore"] is { Length: > 0 } store ? store : defaults.ModelStore, contentRoot),
             DashboardUrl = section["DashboardUrl"] is { Length: > 0 } dashboard ? new Uri(dashboard) : null,
             AccessToken = section["AccessToken"] is { Length: > 0 } token ? token : null,
+            SessionLifetime = Positive(section.GetValue("SessionLifetime", defaults.SessionLifetime), "SessionLifetime"),
             PollInterval = section.GetValue("PollInterval", defaults.PollInterval),
             StatusTimeout = section.GetValue("StatusTimeout", defaults.StatusTimeout),
             GenerationTimeout = section.GetValue("GenerationTimeout", defaults.GenerationTimeout),
         };
     }
+
+    private static TimeSpan Positive(TimeSpan value, string key) => value > TimeSpan.Zero
+        ? value
+        : throw new InvalidOperationException($"{Section}:{key} must be a positive time span (hh:mm:ss), not {value}.");
 
     private static string Normalize(string store, string contentRoot) =>
         store.Contains("://", StringComparison.Ordinal) ? store : Path.GetFullPath(Path.Combine(contentRoot, store));

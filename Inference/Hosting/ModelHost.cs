@@ -178,20 +178,33 @@ public sealed partial class ModelHost(
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving the embedded tiny GPT-J ({Location}) from {Folder}")]
     private partial void LogEmbedded(string location, string folder);
 
-    /// <summary>Turns the loader's progress into the status snapshot (called from reader threads).</summary>
+    /// <summary>
+    /// Turns the loader's progress into the status snapshot. Reader threads report at once and a report can arrive
+    /// after a later one: one at a time, and only forward, so the last word is the furthest (all bytes, at the end).
+    /// </summary>
     private sealed class Progress(ModelHost host, string location) : IProgress<LoadProgress>
     {
+        private readonly Lock _gate = new();
+
         public void Report(LoadProgress value)
         {
-            var elapsed = host._clock.Elapsed.TotalSeconds;
-            host._status = host._status with
+            lock (_gate)
             {
-                Phase = LoadPhase.Reading,
-                BytesRead = value.BytesRead,
-                TotalBytes = value.TotalBytes,
-                BytesPerSecond = value.BytesRead / Math.Max(elapsed, 1e-9),
-                Location = location,
-            };
+                if (value.BytesRead < host._status.BytesRead)
+                {
+                    return;
+                }
+
+                var elapsed = host._clock.Elapsed.TotalSeconds;
+                host._status = host._status with
+                {
+                    Phase = LoadPhase.Reading,
+                    BytesRead = value.BytesRead,
+                    TotalBytes = value.TotalBytes,
+                    BytesPerSecond = value.BytesRead / Math.Max(elapsed, 1e-9),
+                    Location = location,
+                };
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ internal sealed class CrdSchema
 
     private CrdSchema(string file)
     {
-        var crd = YamlJson.Single(File.ReadAllText(RepositoryFiles.SharedSpec(file)))!;
+        var crd = YamlJson.Single(File.ReadAllText(SharedSpecs.Find(file)))!;
         var version = crd["spec"]!["versions"]!.AsArray().Single(v => v!["served"]!.GetValue<bool>())!;
         Kind = crd["spec"]!["names"]!["kind"]!.GetValue<string>();
         ApiVersion = $"{crd["spec"]!["group"]!.GetValue<string>()}/{version["name"]!.GetValue<string>()}";

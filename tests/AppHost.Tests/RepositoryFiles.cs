@@ -3,8 +3,8 @@ using System.Runtime.CompilerServices;
 namespace AppHost.Tests;
 
 /// <summary>
-/// Files the tests read from the checkout: the repository's own (found at <c>Aspire.sln</c>) and <c>shared/specs</c>,
-/// which lies beside the repository in development and in CI.
+/// Files the tests read from the checkout (found at <c>Aspire.sln</c>); <see cref="SharedSpecs"/> finds the spec
+/// files, which are not in it.
 /// </summary>
 internal static class RepositoryFiles
 {
@@ -12,13 +12,6 @@ internal static class RepositoryFiles
         Above(Path.GetDirectoryName(source)!, "Aspire.sln") is { } solution
             ? Path.GetDirectoryName(solution)!
             : throw new DirectoryNotFoundException($"No Aspire.sln above {source}.");
-
-    public static string SharedSpec(string name, [CallerFilePath] string source = "")
-    {
-        var relative = Path.Combine("shared", "specs", name);
-        return Above(Path.GetDirectoryName(source)!, relative) ?? Above(AppContext.BaseDirectory, relative)
-            ?? throw new FileNotFoundException($"{relative} was not found above {source} or {AppContext.BaseDirectory}.");
-    }
 
     private static string? Above(string start, string relative)
     {

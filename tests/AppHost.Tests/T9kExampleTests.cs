@@ -5,7 +5,7 @@ namespace AppHost.Tests;
 
 /// <summary>
 /// The T9k output against the fields of the seed's own manifests (t9k/examples, deployments/tensorizer: pvc.yaml,
-/// download-job.yaml, runtime.yaml, mlservice.yaml; see shared/docs/seed-and-kserve.md §1.1).
+/// download-job.yaml, runtime.yaml, mlservice.yaml).
 /// Deliberate differences, not checked here: our images and converter arguments; the model in a <c>gptj/</c> folder of
 /// the claim (<c>subPath</c>) rather than its root; <c>MODEL_NAME</c>/<c>DEVICE</c>/<c>DTYPE</c> instead of the Python
 /// server's <c>MODEL_LOAD_TYPE</c>/<c>PYTHONUNBUFFERED</c>; a readiness probe, since our server listens while it loads.

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Models;
@@ -56,12 +55,7 @@ public sealed class EncryptedModelTests : IAsyncLifetime
     public async Task Without_a_key_the_load_fails_saying_a_key_is_needed()
     {
         await using var server = await InferenceServer.StartAsync(new() { ["MODEL_PATH"] = _folder }, waitUntilReady: false);
-        var status = await server.Client.GetFromJsonAsync<JsonElement>("/status");
-        for (var i = 0; i < 200 && status.GetProperty("phase").GetString() is not ("failed" or "ready"); i++)
-        {
-            await Task.Delay(50);
-            status = await server.Client.GetFromJsonAsync<JsonElement>("/status");
-        }
+        var status = await server.WaitForPhaseAsync("failed", "ready");
 
         Assert.Equal("failed", status.GetProperty("phase").GetString());
         Assert.Contains("key", status.GetProperty("error").GetString()!, StringComparison.OrdinalIgnoreCase);

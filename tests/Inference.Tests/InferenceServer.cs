@@ -77,21 +77,28 @@ public sealed class InferenceServer : IAsyncLifetime
             return;
         }
 
-        for (var deadline = DateTime.UtcNow.AddMinutes(2); DateTime.UtcNow < deadline; await Task.Delay(100))
+        var status = await WaitForPhaseAsync("ready", "failed");
+        if (status.GetProperty("phase").GetString() == "failed")
+        {
+            throw new InvalidOperationException($"The model failed to load: {status.GetProperty("error")}");
+        }
+    }
+
+    /// <summary>
+    /// <c>/status</c> once its phase is one of <paramref name="phases"/>: polled until then, the two minutes only a bound
+    /// for a load that never gets there.
+    /// </summary>
+    public async Task<JsonElement> WaitForPhaseAsync(params string[] phases)
+    {
+        for (var deadline = DateTime.UtcNow.AddMinutes(2); DateTime.UtcNow < deadline; await Task.Delay(50))
         {
             var status = await Client.GetFromJsonAsync<JsonElement>("/status");
-            var phase = status.GetProperty("phase").GetString();
-            if (phase == "ready")
+            if (phases.Contains(status.GetProperty("phase").GetString()))
             {
-                return;
-            }
-
-            if (phase == "failed")
-            {
-                throw new InvalidOperationException($"The model failed to load: {status.GetProperty("error")}");
+                return status;
             }
         }
 
-        throw new TimeoutException("The model did not become ready within 2 minutes.");
+        throw new TimeoutException($"The model's phase did not become {string.Join(" or ", phases)} within 2 minutes.");
     }
 }

@@ -43,7 +43,7 @@ public sealed class InternalErrorTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    [Fact]
+    [SkippableFact]
     public async Task A_kserve_500_quotes_the_trace_id_and_the_log_has_the_exception()
     {
         using var response = await SendAsync("/test/kserve", traced: true);
@@ -54,7 +54,7 @@ public sealed class InternalErrorTests : IAsyncLifetime
         AssertLogged(TraceId);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_openai_500_is_an_openai_error_with_the_request_id()
     {
         using var response = await SendAsync("/test/openai", traced: false);
@@ -68,7 +68,7 @@ public sealed class InternalErrorTests : IAsyncLifetime
         AssertLogged(message["Internal server error (request id ".Length..^2]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_failure_mid_stream_is_an_error_event_with_the_request_id()
     {
         using var response = await SendAsync("/test/openai-stream", traced: true);

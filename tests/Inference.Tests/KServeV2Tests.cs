@@ -26,7 +26,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         Assert.True((await InferenceServer.JsonAsync(ready)).GetProperty("ready").GetBoolean());
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("/v2")]
     [InlineData("/v2/")]
     public async Task Server_metadata_names_the_server_and_the_binary_extension(string path)
@@ -38,7 +38,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         Assert.Equal(["binary_tensor_data"], metadata.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Models_are_listed_described_and_ready()
     {
         var list = await server.Client.GetFromJsonAsync<JsonElement>("/v2/models");
@@ -59,7 +59,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         Assert.True(ready.GetProperty("ready").GetBoolean());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Two_prompts_give_two_outputs_and_the_id_comes_back()
     {
         V2Schema.AssertValid("inference_request", TwoPrompts);
@@ -78,7 +78,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         Assert.All(output.GetProperty("data").EnumerateArray(), text => Assert.Equal(JsonValueKind.String, text.ValueKind));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Seeded_requests_repeat_and_nested_data_is_the_same_request()
     {
         var first = await Texts(await PostAsync(Infer, TwoPrompts));
@@ -93,7 +93,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         Assert.Equal(first, await Texts(await PostAsync(Infer, nested)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Without_an_id_the_response_gets_a_uuid_and_full_text_is_opt_in()
     {
         const string body = """
@@ -106,7 +106,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         Assert.StartsWith("Once upon a time", json.GetProperty("outputs")[0].GetProperty("data")[0].GetString()!, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_binary_request_is_the_same_request_as_json()
     {
         const string header = """
@@ -143,7 +143,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         Assert.Equal(await Texts(await PostAsync(Infer, TwoPrompts)), V2Wire.ReadBytesTensor(binary));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_outputs_flag_overrides_the_request_flag()
     {
         const string body = """
@@ -156,7 +156,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         V2Schema.AssertValid("inference_response", await InferenceServer.JsonAsync(response));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(Infer, "{not json", 400, "the body is not JSON")]
     [InlineData(Infer, "[1, 2]", 400, "Expected the inference request to be a JSON object.")]
     [InlineData(Infer, "{}", 400, "Missing \"inputs\"")]
@@ -193,7 +193,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         await AssertErrorAsync(response, status, message, "inference_error_response");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("40", 400, "Invalid Inference-Header-Content-Length '40'")]
     [InlineData("x", 400, "Invalid Inference-Header-Content-Length 'x'")]
     [InlineData("3", 400, "the JSON header is not valid JSON")]
@@ -203,7 +203,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         await AssertErrorAsync(response, status, message, "inference_error_response");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(9, new byte[] { 5, 0, 0, 0, 72, 101, 108, 108, 111, 0 }, 1, "declares binary_data_size 9, but 10 bytes follow")]
     [InlineData(9, new byte[] { 9, 0, 0, 0, 72, 101, 108, 108, 111 }, 1, "element 0 declares 9 bytes but only 5 remain")]
     [InlineData(6, new byte[] { 5, 0, 0, 0, 72, 101 }, 1, "declares 5 bytes but only 2 remain")]
@@ -217,7 +217,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         await AssertErrorAsync(response, 400, message, "inference_error_response");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("""{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["\ud800"]}]}""", "The string at 'inputs[0].data[0]' is not valid text")]
     [InlineData("""{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [2, 1], "data": [["ok"], ["\udc00\ud800"]]}]}""", "The string at 'inputs[0].data[1][0]'")]
     [InlineData("""{"inputs": [{"name": "\ud800", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}""", "The string at 'inputs[0].name'")]
@@ -241,7 +241,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         await AssertErrorAsync(await server.Client.SendAsync(request), 400, message, "inference_error_response");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_huge_max_new_tokens_is_refused_alone_and_concurrent_requests_succeed()
     {
         static string Body(string prompt, int maxNewTokens) =>
@@ -252,7 +252,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         await AssertErrorAsync(responses[^1], 400, "maximum context length", "inference_error_response");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Binary_data_without_a_binary_input_is_refused()
     {
         var body = """{"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}""";
@@ -260,7 +260,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         await AssertErrorAsync(response, 400, "5 bytes follow the JSON header, but no input has parameters.binary_data_size.", "inference_error_response");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("/v2/models/other", 404, "Model with name other does not exist.", "metadata_model_error_response")]
     [InlineData("/v2/models/other/ready", 404, "Model with name other does not exist.", "metadata_model_error_response")]
     [InlineData("/v2/models/gptj/versions/1", 501, "Model versioning not supported yet.", "metadata_model_error_response")]
@@ -270,7 +270,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         await AssertErrorAsync(await server.Client.GetAsync(path), status, message, schema);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_oversized_request_is_refused()
     {
         var huge = new string('a', 5 << 20);
@@ -284,7 +284,7 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
         await AssertErrorAsync(response, 413, "The request body is too large.", "inference_error_response");
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_schemas_reject_what_the_spec_rejects()
     {
         // The validator is not vacuous: the spec requires outputs in a response and inputs in a request.
@@ -298,8 +298,8 @@ public class KServeV2Tests(InferenceServer server) : IClassFixture<InferenceServ
     {
         Assert.Equal(status, (int)response.StatusCode);
         var json = await InferenceServer.JsonAsync(response);
-        V2Schema.AssertValid(schema, json);
         Assert.Contains(message, json.GetProperty("error").GetString()!, StringComparison.Ordinal);
+        V2Schema.AssertValid(schema, json); // last: without the spec files the test is skipped here
     }
 
     private Task<HttpResponseMessage> PostAsync(string path, string body) =>

@@ -7,13 +7,12 @@ using YamlDotNet.RepresentationModel;
 namespace Inference.Tests;
 
 /// <summary>
-/// OpenAI's OpenAPI 2.0.0 description as KServe vendors it (shared/specs/kserve-openai-openapi-2.0.0.yaml, beside the
-/// repository) as JSON schemas: each component with its <c>#/components/schemas/…</c> references moved to
-/// <c>$defs</c>, and OpenAPI 3.0's dialect turned into JSON Schema's (<c>nullable</c>, boolean <c>exclusiveMinimum</c>).
+/// OpenAI's OpenAPI 2.0.0 description as KServe vendors it (kserve-openai-openapi-2.0.0.yaml, see <see cref="SharedSpecs"/>)
+/// as JSON schemas: each component with its <c>#/components/schemas/…</c> references moved to <c>$defs</c>, and OpenAPI 3.0's dialect turned into JSON Schema's (<c>nullable</c>, boolean <c>exclusiveMinimum</c>).
 /// </summary>
 internal static class OpenAISchema
 {
-    private const string SpecPath = "shared/specs/kserve-openai-openapi-2.0.0.yaml";
+    private const string SpecFile = "kserve-openai-openapi-2.0.0.yaml";
     private const string ComponentPrefix = "#/components/schemas/";
 
     private static readonly Lazy<JsonObject> Components = new(LoadComponents);
@@ -52,7 +51,7 @@ internal static class OpenAISchema
     private static JsonObject LoadComponents()
     {
         var yaml = new YamlStream();
-        using (var reader = new StreamReader(SharedSpecs.Find(SpecPath)))
+        using (var reader = new StreamReader(SharedSpecs.Find(SpecFile)))
         {
             yaml.Load(reader); // anchors and aliases (the spec shares descriptions and schemas) are resolved here
         }

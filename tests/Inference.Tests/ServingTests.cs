@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 
 namespace Inference.Tests;
 
@@ -13,12 +12,7 @@ public class ServingTests
     public async Task A_failed_load_is_reported_on_health_and_status_not_served()
     {
         await using var server = await InferenceServer.StartAsync(new() { ["MODEL_PATH"] = "/nonexistent/model" }, waitUntilReady: false);
-        var status = await server.Client.GetFromJsonAsync<JsonElement>("/status");
-        for (var i = 0; i < 100 && status.GetProperty("phase").GetString() != "failed"; i++)
-        {
-            await Task.Delay(50);
-            status = await server.Client.GetFromJsonAsync<JsonElement>("/status");
-        }
+        var status = await server.WaitForPhaseAsync("failed", "ready");
 
         Assert.Equal("failed", status.GetProperty("phase").GetString());
         Assert.Contains("config.json", status.GetProperty("error").GetString()!, StringComparison.Ordinal);

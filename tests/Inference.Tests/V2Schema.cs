@@ -6,12 +6,12 @@ using YamlDotNet.Serialization;
 namespace Inference.Tests;
 
 /// <summary>
-/// The Open Inference Protocol's REST spec (shared/specs/kserve-v2-rest_predict_v2.yaml, beside the repository) as
+/// The Open Inference Protocol's REST spec (kserve-v2-rest_predict_v2.yaml, see <see cref="SharedSpecs"/>) as
 /// JSON schemas: each component schema with the spec's <c>#/components/schemas/…</c> references moved to <c>$defs</c>.
 /// </summary>
 internal static class V2Schema
 {
-    private const string SpecPath = "shared/specs/kserve-v2-rest_predict_v2.yaml";
+    private const string SpecFile = "kserve-v2-rest_predict_v2.yaml";
 
     private static readonly Lazy<JsonObject> Components = new(LoadComponents);
 
@@ -64,7 +64,7 @@ internal static class V2Schema
 
     private static JsonObject LoadComponents()
     {
-        using var reader = new StreamReader(SharedSpecs.Find(SpecPath));
+        using var reader = new StreamReader(SharedSpecs.Find(SpecFile));
         var spec = ToJson(new DeserializerBuilder().Build().Deserialize(reader))!.AsObject();
         var schemas = spec["components"]!["schemas"]!.DeepClone().AsObject();
         RewriteReferences(schemas);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Tensorizer.Format;
@@ -47,17 +46,18 @@ public sealed class HttpOpenRetryTests : IAsyncLifetime
     [Fact]
     public async Task Honours_retry_after_up_to_the_cap()
     {
-        // Retry-After: 1 is waited (the backoff alone would be 5 ms); a day-long one is cut to the cap.
-        var clock = Stopwatch.StartNew();
-        await using (await HttpSource.OpenAsync(Url("throttled"), Fast))
+        // Retry-After: 1 is waited (the backoff alone would be 5 ms); a day-long one is cut to the cap. The clock
+        // records each wait the retries ask for and lets it pass at once.
+        var clock = new RecordingClock();
+        await using (await HttpSource.OpenAsync(Url("throttled"), Fast with { TimeProvider = clock }))
         {
-            Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.9), $"{clock.Elapsed}");
+            Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)], clock.Waits);
         }
 
-        clock.Restart();
-        await using (await HttpSource.OpenAsync(Url("throttled-for-a-day"), Fast with { MaxRetryDelay = TimeSpan.FromMilliseconds(20) }))
+        clock.Waits.Clear();
+        await using (await HttpSource.OpenAsync(Url("throttled-for-a-day"), Fast with { MaxRetryDelay = TimeSpan.FromMilliseconds(20), TimeProvider = clock }))
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"{clock.Elapsed}");
+            Assert.Equal([TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20)], clock.Waits);
         }
     }
 
@@ -80,6 +80,22 @@ public sealed class HttpOpenRetryTests : IAsyncLifetime
     }
 
     private Uri Url(string name) => new(_server!.Address, name);
+
+    /// <summary>Records the due time of every timer (each a wait between attempts) and fires it at once.</summary>
+    private sealed class RecordingClock : TimeProvider
+    {
+        public List<TimeSpan> Waits { get; } = [];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lock (Waits)
+            {
+                Waits.Add(dueTime);
+            }
+
+            return base.CreateTimer(callback, state, TimeSpan.Zero, period);
+        }
+    }
 
     /// <summary>Fails the first two requests to each name as the name says, then serves the file with Range.</summary>
     private async Task ServeAsync(HttpContext context, string name)

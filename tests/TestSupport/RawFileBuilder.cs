@@ -6,7 +6,7 @@ using System.Text;
 namespace TestSupport;
 
 /// <summary>
-/// Builds <c>.tensors</c> files byte by byte from the format description (shared/docs), independently of the
+/// Builds <c>.tensors</c> files byte by byte from the format description (docs/format.md), independently of the
 /// library's writer, so reader tests check the format itself and not our own round trip.
 /// </summary>
 public sealed class RawFileBuilder

@@ -1,7 +1,7 @@
 using k8s.Models;
 
-// KServe's custom resources (serving.kserve.io), reduced to the fields the manifests set. The CRDs in
-// shared/specs are the reference; the tests validate every field written here against them.
+// KServe's custom resources (serving.kserve.io), reduced to the fields the manifests set. KServe's published CRDs
+// (docs/specs.md) are the reference; the tests validate every field written here against them.
 namespace AppHost.Publishing.KServe;
 
 /// <summary><c>ServingRuntime</c> (v1alpha1) spec: which model formats and protocols the runtime serves, its pod's containers and volumes.</summary>

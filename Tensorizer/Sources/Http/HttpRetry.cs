@@ -27,7 +27,7 @@ internal static class HttpRetry
     {
         var backoff = options.RetryDelay * Math.Pow(2, Math.Min(failures - 1, 30));
         var delay = e is TransientHttpException { RetryAfter: { } retryAfter } ? retryAfter : backoff;
-        return Task.Delay(delay < options.MaxRetryDelay ? delay : options.MaxRetryDelay, cancellationToken);
+        return Task.Delay(delay < options.MaxRetryDelay ? delay : options.MaxRetryDelay, options.TimeProvider, cancellationToken);
     }
 
     /// <summary>Retry-After as seconds or an HTTP date; null when absent.</summary>

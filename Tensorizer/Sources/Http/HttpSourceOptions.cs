@@ -24,6 +24,9 @@ public sealed record HttpSourceOptions
     /// <summary>Limit for one request, headers through last byte.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>The clock the waits between attempts run on (a test's records them instead of waiting).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>A client to use (tests, custom handlers); by default one with a large connection pool is created.</summary>
     public HttpClient? Client { get; init; }
 

@@ -16,12 +16,19 @@ internal static class Servers
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The console on a free port, in Development (its static web assets come from the build output).</summary>
-    public static async Task<WebApplication> StartConsoleAsync(Dictionary<string, string?> settings)
+    /// <summary>
+    /// The console on a free port, in Development (its static web assets come from the build output);
+    /// <paramref name="configure"/> adds to the builder (a clock the test moves).
+    /// </summary>
+    public static async Task<WebApplication> StartConsoleAsync(Dictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
     {
         var app = ConsoleApp.Build(
             ["--urls", "http://127.0.0.1:0", "--environment", "Development"],
-            builder => builder.Configuration.AddInMemoryCollection(settings));
+            builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+                configure?.Invoke(builder);
+            });
         await app.StartAsync();
         return app;
     }
