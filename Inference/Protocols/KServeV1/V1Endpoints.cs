@@ -79,7 +79,7 @@ internal static class V1Endpoints
         }
 
         var (options, returnFullText) = GenerationParameters.Parse(
-            root.TryGetProperty("parameters", out var parameters) ? parameters : null, GenerationOptions.SeedDefaults, returnFullTextByDefault: true);
+            root.TryGetProperty("parameters", out var parameters) ? parameters : null, model.Info.Defaults.ApplyTo(GenerationOptions.SeedDefaults), returnFullTextByDefault: true);
         var aborted = request.HttpContext.RequestAborted;
         var tokens = prompts.Select(prompt => PromptTokens.ForKServe(model, prompt, aborted)).ToList();
 
