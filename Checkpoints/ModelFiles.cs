@@ -13,6 +13,6 @@ public static class ModelFiles
     public static readonly IReadOnlyList<string> SideFiles =
     [
         "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
-        "special_tokens_map.json", "added_tokens.json",
+        "special_tokens_map.json", "added_tokens.json", "chat_template.jinja",
     ];
 }

@@ -47,10 +47,11 @@ public static class ModelFolder
         var timeline = options.Timeline ?? new LoadTimeline();
         using var config = ModelConfig.ReadJson(folder);
         var architecture = ModelRegistry.For(config.RootElement);
+        var defaults = GenerationDefaults.Read(folder);
         // The tokenizer needs nothing from the weights: it loads on another thread while they are read.
         // Its own thread, not the pool's: CPU-bound for a few hundred ms, it would hold back a small pool's requests.
         var tokenizerLoad = Task.Factory.StartNew(
-            () => timeline.Measure(LoadStage.Tokenizer, () => ModelTokenizer.Load(folder)), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            () => timeline.Measure(LoadStage.Tokenizer, () => TextTokenizers.Load(folder)), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         timeline.Measure(LoadStage.Runtime, () => TorchRuntime.Start(options.Device));
         var model = timeline.Measure(LoadStage.Construction, () => architecture.Create(config.RootElement, options.Dtype, options.Device));
         try
@@ -83,12 +84,13 @@ public static class ModelFolder
                 throw new InvalidDataException($"{file.Source.Location} lacks {missing.Count} of the model's tensors: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")}.");
             }
 
-            return new TextGenerator(model, await tokenizerLoad.ConfigureAwait(false));
+            return new TextGenerator(model, await tokenizerLoad.ConfigureAwait(false), defaults);
         }
         catch
         {
             model.Dispose();
-            _ = tokenizerLoad.ContinueWith(t => t.Exception, TaskScheduler.Default); // observed, whatever it ends with
+            // Observed, whatever it ends with; a tokenizer that did load is released.
+            _ = tokenizerLoad.ContinueWith(t => (t.IsCompletedSuccessfully ? t.Result as IDisposable : null)?.Dispose(), TaskScheduler.Default);
             throw;
         }
     }

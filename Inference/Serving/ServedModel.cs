@@ -4,8 +4,9 @@ using Models.Generation;
 namespace Inference.Serving;
 
 /// <summary>
-/// The one model this process serves: what <see cref="ModelHost"/> loaded (a <see cref="TextGenerator"/>: model and
-/// tokenizer), the plain <see cref="ChatTemplate"/>, and the dynamic-batching <see cref="GenerationScheduler"/>.
+/// The one model this process serves: what <see cref="ModelHost"/> loaded (a <see cref="TextGenerator"/>: model,
+/// tokenizer and generation defaults; the model's <see cref="IChatRenderer"/>), and the dynamic-batching
+/// <see cref="GenerationScheduler"/>.
 /// Requests are checked against the context here, at the boundary every protocol and engine shares.
 /// </summary>
 internal sealed class ServedModel(ModelHost host, GenerationScheduler scheduler) : IServedModel
@@ -20,16 +21,19 @@ internal sealed class ServedModel(ModelHost host, GenerationScheduler scheduler)
         {
             var generator = host.Generator;
             var config = generator.Model.Config;
-            return new ModelInfo(config.ContextLength, config.VocabularySize, config.EndOfTextId ?? generator.Tokenizer.EndOfTextId);
+            return new ModelInfo(config.ContextLength, config.VocabularySize, config.EndOfTextId ?? generator.Tokenizer.SpecialTokens.EndOfText?.Id)
+            {
+                Defaults = generator.Defaults,
+            };
         }
     }
 
-    public IReadOnlyList<int> Encode(string text, int maxTokens, CancellationToken cancellationToken) =>
-        host.Generator.Tokenizer.Encode(text, maxTokens, cancellationToken);
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens, int maxTokens, CancellationToken cancellationToken) =>
+        host.Generator.Tokenizer.Encode(text, addSpecialTokens, maxTokens, cancellationToken);
 
-    public string Decode(IReadOnlyList<int> tokens) => host.Generator.Tokenizer.Decode(tokens);
+    public string Decode(IReadOnlyList<int> tokens, bool skipSpecialTokens = false) => host.Generator.Tokenizer.Decode(tokens, skipSpecialTokens);
 
-    public ChatPrompt RenderChat(IReadOnlyList<ChatTurn> turns) => new(ChatTemplate.Render(turns), [ChatTemplate.TurnEnd]);
+    public ChatPrompt RenderChat(IReadOnlyList<ChatTurn> turns) => host.ChatRenderer.Render(turns);
 
     public GenerationRequest Submit(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken)
     {

@@ -7,18 +7,20 @@ namespace Models.Generation;
 internal sealed class SequenceState
 {
     private readonly TokenSampler _sampler;
-    private readonly StreamingDecoder _decoder;
+    private readonly ITokenStreamDecoder _decoder;
     private readonly StopSequenceWatcher _stops;
     private readonly List<int> _generated = [];
     private readonly List<int> _seen;
     private readonly System.Text.StringBuilder _text = new();
-    private readonly int? _endOfText;
+    private readonly IReadOnlySet<int> _stopTokenIds;
     private FinishReason? _finish;
     private Exception? _error;
 
-    public SequenceState(IReadOnlyList<int> prompt, GenerationOptions options, ModelTokenizer tokenizer, ModelConfig config)
+    /// <param name="stopTokenIds">The end-of-text ids it stops at (unless the options say not to); by default the model's.</param>
+    public SequenceState(IReadOnlyList<int> prompt, GenerationOptions options, ITextTokenizer tokenizer, ModelConfig config, IReadOnlySet<int>? stopTokenIds = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tokenizer);
         options.Validate();
         if (prompt.Count == 0)
         {
@@ -34,10 +36,12 @@ internal sealed class SequenceState
         Prompt = prompt;
         Options = options;
         _sampler = new TokenSampler(options);
-        _decoder = new StreamingDecoder(tokenizer);
+        // The generated text leaves special tokens out, as vLLM's and Hugging Face's servers do by default.
+        _decoder = tokenizer.CreateStreamDecoder(prompt, skipSpecialTokens: true);
         _stops = new StopSequenceWatcher(options.StopSequences);
         _seen = [.. prompt];
-        _endOfText = options.StopAtEndOfText ? config.EndOfTextId : null;
+        _stopTokenIds = !options.StopAtEndOfText ? new HashSet<int>()
+            : stopTokenIds ?? (config.EndOfTextId is { } endOfText ? new HashSet<int> { endOfText } : new HashSet<int>());
         if (options.MaxNewTokens == 0)
         {
             _finish = FinishReason.Length;
@@ -59,7 +63,7 @@ internal sealed class SequenceState
         _generated.Add(token);
         _seen.Add(token);
         string text;
-        if (token == _endOfText)
+        if (_stopTokenIds.Contains(token))
         {
             text = _stops.Push(_decoder.Flush()) + _stops.Flush();
             _finish = FinishReason.Stop;

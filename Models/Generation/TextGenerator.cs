@@ -8,23 +8,32 @@ namespace Models.Generation;
 /// <summary>
 /// The generation engine every architecture and protocol shares: batched prompts (left-padded, with attention
 /// masks), a key/value cache, per-sequence sampling, stop sequences and end-of-text, token-by-token streaming and
-/// cancellation. One generation runs at a time per model. Owns the model: disposing the generator releases it.
+/// cancellation. One generation runs at a time per model. Owns the model and the tokenizer: disposing the generator
+/// releases them. Sequences stop at every end-of-text id: the model's (<c>config.json</c>), the tokenizer's, and
+/// <c>generation_config.json</c>'s (<paramref name="defaults"/>).
 /// </summary>
-public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tokenizer) : IDisposable
+public sealed class TextGenerator(ICausalLanguageModel model, ITextTokenizer tokenizer, GenerationDefaults? defaults = null) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1); // one batch at a time; never disposed, as callers may still be waiting on it
     private bool _disposed;
 
     public ICausalLanguageModel Model => model;
 
-    public ModelTokenizer Tokenizer => tokenizer;
+    public ITextTokenizer Tokenizer => tokenizer;
+
+    /// <summary>The model folder's <c>generation_config.json</c>: end-of-text ids and the sampling a request gets by default.</summary>
+    public GenerationDefaults Defaults { get; } = defaults ?? GenerationDefaults.None;
+
+    /// <summary>Every id a sequence stops at (unless its options say not to).</summary>
+    public IReadOnlySet<int> StopTokenIds { get; } = new[] { model.Config.EndOfTextId, tokenizer.SpecialTokens.EndOfText?.Id }
+        .OfType<int>().Concat(defaults?.EndOfTextIds ?? []).ToHashSet();
 
     /// <summary>Continues each prompt; all run as one batch.</summary>
     /// <exception cref="ArgumentException">A prompt is empty, the options are invalid, or a prompt does not fit the context.</exception>
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<string> prompts, GenerationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        var results = Generate([.. prompts.Select(tokenizer.Encode)], [.. prompts.Select(_ => options)], onToken: null, cancellationToken: cancellationToken);
+        var results = Generate([.. prompts.Select(prompt => tokenizer.Encode(prompt))], [.. prompts.Select(_ => options)], onToken: null, cancellationToken: cancellationToken);
         if (results.FirstOrDefault(r => r.Error is not null)?.Error is { } error)
         {
             ExceptionDispatchInfo.Throw(error); // as thrown: an invalid prompt is still an ArgumentException
@@ -91,7 +100,7 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
         {
             try
             {
-                sequences.Add((i, new SequenceState(prompts[i], options[i], tokenizer, model.Config)));
+                sequences.Add((i, new SequenceState(prompts[i], options[i], tokenizer, model.Config, StopTokenIds)));
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {
@@ -213,6 +222,7 @@ public sealed class TextGenerator(ICausalLanguageModel model, ModelTokenizer tok
 
             _disposed = true;
             model.Dispose();
+            (tokenizer as IDisposable)?.Dispose();
         }
         finally
         {

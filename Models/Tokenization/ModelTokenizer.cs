@@ -11,9 +11,11 @@ namespace Models.Tokenization;
 /// <c>vocab.json</c> + <c>merges.txt</c> (with <c>added_tokens.json</c> when present), or <c>tokenizer.json</c> alone.
 /// Words are split by Microsoft.ML.Tokenizers' regex pre-tokenizer and merged by <see cref="BpeMerges"/> (the same
 /// ids as its BPE, in O(n log n)); decoding maps ids to bytes here, so <see cref="Decode"/> and
-/// <see cref="StreamingDecoder"/> agree byte for byte. Thread-safe.
+/// <see cref="StreamingDecoder"/> agree byte for byte. Thread-safe. GPT-2's post-processor adds no tokens, so
+/// encoding with or without special tokens is the same; <c>&lt;|endoftext|&gt;</c> is its beginning-, end-of-text
+/// and unknown token, and its one special token (as transformers' GPT2Tokenizer has it).
 /// </summary>
-public sealed partial class ModelTokenizer
+public sealed partial class ModelTokenizer : ITextTokenizer
 {
     public const string EndOfTextToken = Gpt2TokenizerFiles.EndOfTextToken;
     public const string VocabFile = Gpt2TokenizerFiles.VocabFile;
@@ -51,6 +53,8 @@ public sealed partial class ModelTokenizer
         _tokenBytes = tokenBytes;
         _addPrefixSpace = files.AddPrefixSpace;
         EndOfTextId = endOfTextId;
+        var endOfTextToken = specialTokens.TryGetValue(EndOfTextToken, out var special) ? new SpecialToken(EndOfTextToken, special) : null;
+        SpecialTokens = new SpecialTokens(endOfTextToken, endOfTextToken, null, endOfTextToken, endOfTextToken is null ? new HashSet<int>() : [special]);
     }
 
     /// <summary>The id of <c>&lt;|endoftext|&gt;</c> (from the vocabulary or added tokens), else config.json's eos_token_id.</summary>
@@ -58,6 +62,8 @@ public sealed partial class ModelTokenizer
 
     /// <summary>One past the largest id the tokenizer knows (50257 for GPT-2; a model's embedding may be larger).</summary>
     public int VocabularySize => _tokenBytes.Length;
+
+    public SpecialTokens SpecialTokens { get; }
 
     /// <summary>Reads the tokenizer of a model folder; <c>vocab.json</c> + <c>merges.txt</c> win over <c>tokenizer.json</c>.</summary>
     /// <exception cref="FileNotFoundException">The folder has no tokenizer files.</exception>
@@ -96,21 +102,34 @@ public sealed partial class ModelTokenizer
         return Create(files, modelFolder);
     }
 
-    /// <summary>The text of <paramref name="ids"/>; ids without a token (a model's padding rows) decode to nothing, invalid UTF-8 to U+FFFD.</summary>
-    public string Decode(IEnumerable<int> ids)
+    /// <summary>
+    /// The text of <paramref name="ids"/>; ids without a token (a model's padding rows) decode to nothing, invalid
+    /// UTF-8 to U+FFFD; <paramref name="skipSpecialTokens"/> drops <c>&lt;|endoftext|&gt;</c>.
+    /// </summary>
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var bytes = new ArrayBufferWriter<byte>();
         foreach (var id in ids)
         {
-            bytes.Write(TokenBytes(id));
+            bytes.Write(TokenBytes(id, skipSpecialTokens));
         }
 
         return Encoding.UTF8.GetString(bytes.WrittenSpan);
     }
 
-    /// <summary>The raw bytes of one token; empty for an id without a token.</summary>
-    internal ReadOnlySpan<byte> TokenBytes(int id) => (uint)id < (uint)_tokenBytes.Length ? _tokenBytes[id] : default;
+    /// <summary>Token ids for <paramref name="text"/>: GPT-2 adds no special tokens, so <paramref name="addSpecialTokens"/> changes nothing.</summary>
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens) => Encode(text);
+
+    /// <summary>As <see cref="Encode(string, int, CancellationToken)"/>: GPT-2 adds no special tokens.</summary>
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens, int maxTokens, CancellationToken cancellationToken) =>
+        Encode(text, maxTokens, cancellationToken);
+
+    public ITokenStreamDecoder CreateStreamDecoder(IReadOnlyList<int> context, bool skipSpecialTokens) => new StreamingDecoder(this, context, skipSpecialTokens);
+
+    /// <summary>The raw bytes of one token; empty for an id without a token, or a special token being skipped.</summary>
+    internal ReadOnlySpan<byte> TokenBytes(int id, bool skipSpecialTokens = false) =>
+        (uint)id < (uint)_tokenBytes.Length && !(skipSpecialTokens && id == SpecialTokens.EndOfText?.Id) ? _tokenBytes[id] : default;
 
     private static ModelTokenizer Create(TokenizerFiles files, string modelFolder)
     {

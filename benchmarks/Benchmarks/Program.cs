@@ -10,6 +10,7 @@ var root = new RootCommand("Benchmarks of the loader, the converter, generation 
     BenchmarkCommand.Create(),
     RemoteBenchmarkCommand.Create(),
     GenerationBenchmarkCommand.Create(),
+    TokenizerBenchmarkCommand.Create(),
     ConversionBenchmarkCommand.Create(),
     ServingBenchmark.Create(),
     LoadBenchmark.Create(),

@@ -97,10 +97,10 @@ public sealed class ErrorMappingTests : IAsyncLifetime
 
         public ModelInfo Info => model.Info;
 
-        public IReadOnlyList<int> Encode(string text, int maxTokens, CancellationToken cancellationToken) =>
-            text.Contains(Bug, StringComparison.Ordinal) ? throw new ArgumentException(Message) : model.Encode(text, maxTokens, cancellationToken);
+        public IReadOnlyList<int> Encode(string text, bool addSpecialTokens, int maxTokens, CancellationToken cancellationToken) =>
+            text.Contains(Bug, StringComparison.Ordinal) ? throw new ArgumentException(Message) : model.Encode(text, addSpecialTokens, maxTokens, cancellationToken);
 
-        public string Decode(IReadOnlyList<int> tokens) => model.Decode(tokens);
+        public string Decode(IReadOnlyList<int> tokens, bool skipSpecialTokens = false) => model.Decode(tokens, skipSpecialTokens);
 
         public ChatPrompt RenderChat(IReadOnlyList<ChatTurn> turns) => model.RenderChat(turns);
 

@@ -71,6 +71,6 @@ public sealed class PromptCostTests(InferenceServer server) : IClassFixture<Infe
         var fits = new StringBuilder().Insert(0, "word ", 50).ToString();
         Assert.Throws<OperationCanceledException>(() => PromptTokens.ForKServe(model, fits, cancelled.Token));
         Assert.Throws<OperationCanceledException>(() => PromptTokens.ForOpenAI(model, fits, "prompt", cancelled.Token));
-        Assert.Equal(model.Encode(fits, int.MaxValue, CancellationToken.None), PromptTokens.ForKServe(model, fits, CancellationToken.None));
+        Assert.Equal(model.Encode(fits, addSpecialTokens: true, int.MaxValue, CancellationToken.None), PromptTokens.ForKServe(model, fits, CancellationToken.None));
     }
 }

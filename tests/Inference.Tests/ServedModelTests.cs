@@ -19,7 +19,7 @@ public sealed class ServedModelTests
         var model = server.Services.GetRequiredService<IServedModel>();
         Assert.Equal(("absent", false), (model.Name, model.IsReady));
         Assert.Equal("absent", Assert.Throws<ModelNotReadyException>(() => model.Info).Name);
-        Assert.Throws<ModelNotReadyException>(() => model.Encode("Hello", 10, CancellationToken.None));
+        Assert.Throws<ModelNotReadyException>(() => model.Encode("Hello", addSpecialTokens: true, 10, CancellationToken.None));
         Assert.Throws<ModelNotReadyException>(() => model.Decode([15496]));
         Assert.Throws<ModelNotReadyException>(() => model.Submit([15496], new GenerationOptions(), CancellationToken.None));
 
@@ -34,11 +34,12 @@ public sealed class ServedModelTests
         var model = server.Services.GetRequiredService<IServedModel>();
         var info = model.Info;
         Assert.Equal((512, 50400), (info.ContextLength, info.VocabularySize));
-        var hello = model.Encode("Hello", 10, CancellationToken.None);
+        var hello = model.Encode("Hello", addSpecialTokens: true, 10, CancellationToken.None);
         Assert.Equal("Hello", model.Decode(hello));
         var chat = model.RenderChat([new ChatTurn("user", "Hi!")]);
         Assert.Equal("User: Hi!\nAssistant:", chat.Text);
         Assert.Equal(["\nUser:"], chat.StopSequences);
+        Assert.True(chat.AddSpecialTokens); // plain text: tokenized as a completion's prompt is
 
         Assert.Throws<InvalidRequestException>(() => model.Submit([], new GenerationOptions(), CancellationToken.None));
         var overflow = Assert.Throws<InvalidRequestException>(() => model.Submit(hello, new GenerationOptions { MaxNewTokens = info.ContextLength }, CancellationToken.None));

@@ -79,7 +79,7 @@ internal static class V1Endpoints
         }
 
         var (options, returnFullText) = GenerationParameters.Parse(
-            root.TryGetProperty("parameters", out var parameters) ? parameters : null, GenerationOptions.ExamplePredictorDefaults, returnFullTextByDefault: true);
+            root.TryGetProperty("parameters", out var parameters) ? parameters : null, model.Info.Defaults.ApplyTo(GenerationOptions.ExamplePredictorDefaults), returnFullTextByDefault: true);
         var aborted = request.HttpContext.RequestAborted;
         var tokens = prompts.Select(prompt => PromptTokens.ForKServe(model, prompt, aborted)).ToList();
 

@@ -17,7 +17,7 @@ internal static class V2Infer
         var aborted = request.HttpContext.RequestAborted;
         var body = await ReadBodyAsync(request, aborted);
         var header = request.Headers.TryGetValue(V2BinaryTensors.HeaderLengthHeader, out var value) ? value.ToString() : null;
-        var infer = V2InferRequest.Parse(body, header);
+        var infer = V2InferRequest.Parse(body, header, model.Info.Defaults.ApplyTo(Models.Generation.GenerationOptions.ExamplePredictorDefaults));
         var texts = await GenerateAsync(infer, model, aborted);
         if (!infer.BinaryOutput)
         {

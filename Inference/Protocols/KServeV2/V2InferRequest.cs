@@ -12,9 +12,10 @@ internal sealed record V2InferRequest(string Id, IReadOnlyList<string> Prompts, 
 
     /// <summary>
     /// Parses a body: all JSON, or (with <paramref name="headerLength"/>) a JSON header of that many bytes followed by
-    /// the binary tensor data of the inputs that carry <c>parameters.binary_data_size</c>.
+    /// the binary tensor data of the inputs that carry <c>parameters.binary_data_size</c>. Parameters not given take
+    /// <paramref name="defaults"/> (the seed's, with the model's generation_config.json over them).
     /// </summary>
-    public static V2InferRequest Parse(ReadOnlyMemory<byte> body, string? headerLength)
+    public static V2InferRequest Parse(ReadOnlyMemory<byte> body, string? headerLength, GenerationOptions defaults)
     {
         var (json, binary) = Split(body, headerLength);
         using var document = ParseJson(json, binaryHeader: headerLength is not null);
@@ -37,7 +38,7 @@ internal sealed record V2InferRequest(string Id, IReadOnlyList<string> Prompts, 
             : Guid.NewGuid().ToString(); // KServe's response schema requires an id: make one up when the client gave none
 
         JsonElement? parameters = root.TryGetProperty("parameters", out var p) ? p : null;
-        var (options, returnFullText) = GenerationParameters.Parse(parameters, GenerationOptions.ExamplePredictorDefaults, returnFullTextByDefault: false);
+        var (options, returnFullText) = GenerationParameters.Parse(parameters, defaults, returnFullTextByDefault: false);
         var binaryOutput = Flag(parameters, "binary_data_output", "Parameter 'binary_data_output'") ?? false;
 
         if (!root.TryGetProperty("inputs", out var inputs))

@@ -7,7 +7,8 @@ namespace Inference.Protocols.OpenAI;
 
 /// <summary>
 /// <c>POST /v1/chat/completions</c>: the messages rendered in the model's chat format and continued as one
-/// completion; max_tokens (or max_completion_tokens) defaults to what the context leaves. Text-only: images, tools,
+/// completion; max_tokens (or max_completion_tokens) defaults to what the context leaves (at most generation_config.json's
+/// max_new_tokens, when it has one). Text-only: images, tools,
 /// functions, JSON mode and logprobs are refused.
 /// </summary>
 internal static class ChatCompletions
@@ -31,8 +32,11 @@ internal static class ChatCompletions
         model.EnsureServes(sampling.Model);
 
         var prompt = model.RenderChat(turns);
-        var tokens = PromptTokens.ForOpenAI(model, prompt.Text, "messages", context.RequestAborted);
-        var options = sampling.ToOptions(ContextWindow.MaxNewTokens(tokens.Count, sampling.MaxTokens, model.Info.ContextLength, "messages"), prompt.StopSequences);
+        // A model's template writes its special tokens itself: they are not added again.
+        var tokens = PromptTokens.ForOpenAI(model, prompt.Text, "messages", context.RequestAborted, prompt.AddSpecialTokens);
+        var info = model.Info;
+        var maxNewTokens = ContextWindow.MaxNewTokens(tokens.Count, sampling.MaxTokens, info.ContextLength, "messages", info.Defaults.MaxNewTokens);
+        var options = sampling.ToOptions(maxNewTokens, prompt.StopSequences, info.Defaults);
         using var batch = GenerationBatch.Submit(model, [tokens], [options], context.RequestAborted);
         var (id, created) = ($"chatcmpl-{Guid.NewGuid():N}", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         if (!sampling.Stream)

@@ -8,7 +8,7 @@ namespace Inference.Protocols.OpenAI;
 /// <summary>
 /// <c>POST /v1/completions</c>: one choice per prompt (a string, strings, token ids, or lists of token ids), all
 /// batched together; <c>echo</c> puts the prompt before each text; <c>finish_reason</c> is <c>stop</c> for a stop
-/// sequence or end-of-text and <c>length</c> when max_tokens (default 16) ran out.
+/// sequence or end-of-text and <c>length</c> when max_tokens (default 16, or generation_config.json's max_new_tokens) ran out.
 /// </summary>
 internal static class Completions
 {
@@ -20,7 +20,7 @@ internal static class Completions
     {
         using var body = await RequestJson.ParseAsync(context.Request.Body, context.RequestAborted);
         var fields = RequestFields.Read(body.RootElement, Fields);
-        var sampling = SamplingParameters.Read(fields, fields.Integer("max_tokens", 0, int.MaxValue) ?? DefaultMaxTokens);
+        var sampling = SamplingParameters.Read(fields, fields.Integer("max_tokens", 0, int.MaxValue));
         var echo = fields.Bool("echo") ?? false;
         fields.OnlyDefault("best_of", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n == 1, "best_of = 1");
         fields.OnlyDefault("suffix", v => v.ValueKind == JsonValueKind.String && v.GetString()!.Length == 0, "null");
@@ -39,7 +39,8 @@ internal static class Completions
                 : throw new InvalidRequestException("The prompt is empty.", "prompt");
         }
 
-        var options = tokens.Select(t => sampling.ToOptions(ContextWindow.MaxNewTokens(t.Count, sampling.MaxTokens, info.ContextLength, "prompt"), [])).ToList();
+        var maxTokens = sampling.MaxTokens ?? info.Defaults.MaxNewTokens ?? DefaultMaxTokens;
+        var options = tokens.Select(t => sampling.ToOptions(ContextWindow.MaxNewTokens(t.Count, maxTokens, info.ContextLength, "prompt"), [], info.Defaults)).ToList();
         var echoes = prompts.Select((p, i) => echo ? p.Text ?? model.Decode(tokens[i]) : "").ToList();
         using var batch = GenerationBatch.Submit(model, tokens, options, context.RequestAborted);
         var (id, created) = ($"cmpl-{Guid.NewGuid():N}", DateTimeOffset.UtcNow.ToUnixTimeSeconds());

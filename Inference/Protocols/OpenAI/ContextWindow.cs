@@ -6,10 +6,11 @@ namespace Inference.Protocols.OpenAI;
 internal static class ContextWindow
 {
     /// <summary>
-    /// The tokens to generate: <paramref name="maxTokens"/>, or with none given, all the context leaves. Throws 400
+    /// The tokens to generate: <paramref name="maxTokens"/>, or with none given, all the context leaves, up to the
+    /// model's <paramref name="defaultMaxTokens"/> (generation_config.json's max_new_tokens) if it has one. Throws 400
     /// <c>context_length_exceeded</c> when the prompt and the completion do not fit.
     /// </summary>
-    public static int MaxNewTokens(int promptTokens, int? maxTokens, int context, string param)
+    public static int MaxNewTokens(int promptTokens, int? maxTokens, int context, string param, int? defaultMaxTokens = null)
     {
         var what = param == "messages" ? "messages" : "prompt";
         if (maxTokens is { } requested)
@@ -19,7 +20,7 @@ internal static class ContextWindow
                 $"({promptTokens} in the {what}, {requested} in the completion). Please reduce the length of the {what} or completion.", param);
         }
 
-        return promptTokens < context ? context - promptTokens : throw Exceeded(
+        return promptTokens < context ? Math.Min(context - promptTokens, defaultMaxTokens ?? int.MaxValue) : throw Exceeded(
             $"This model's maximum context length is {context} tokens. However, your {what} resulted in {promptTokens} tokens, " +
             $"which leaves no room for the completion. Please reduce the length of the {what}.", param);
     }

@@ -8,17 +8,18 @@ namespace Inference.Protocols.OpenAI;
 /// <summary>
 /// The fields completions and chat share: model, streaming, token limit and sampling. temperature 0 is greedy;
 /// top_k, repetition_penalty and ignore_eos are vLLM's extensions. Fields OpenAI defines that this server does not
-/// implement (n &gt; 1, penalties, logit_bias, logprobs) are accepted only at their defaults.
+/// implement (n &gt; 1, penalties, logit_bias, logprobs) are accepted only at their defaults. A sampling field the
+/// request leaves out (null here) takes the model's generation_config.json value, else the spec's default.
 /// </summary>
 internal sealed record SamplingParameters(
     string Model,
     bool Stream,
     bool IncludeUsage,
     int? MaxTokens,
-    double Temperature,
-    double TopP,
-    int TopK,
-    double RepetitionPenalty,
+    double? Temperature,
+    double? TopP,
+    int? TopK,
+    double? RepetitionPenalty,
     int? Seed,
     IReadOnlyList<string> Stop,
     bool IgnoreEos)
@@ -52,28 +53,36 @@ internal sealed record SamplingParameters(
             stream,
             includeUsage,
             (int?)maxTokens,
-            fields.Number("temperature") is { } temperature ? SamplingBounds.Temperature(temperature, "temperature", MaxTemperature) : 1,
-            fields.Number("top_p") is { } topP ? SamplingBounds.TopP(topP, "top_p") : 1,
-            fields.Integer("top_k") is { } topK ? SamplingBounds.TopK(topK, "top_k") : 0,
-            fields.Number("repetition_penalty") is { } penalty ? SamplingBounds.RepetitionPenalty(penalty, "repetition_penalty") : 1,
+            fields.Number("temperature") is { } temperature ? SamplingBounds.Temperature(temperature, "temperature", MaxTemperature) : null,
+            fields.Number("top_p") is { } topP ? SamplingBounds.TopP(topP, "top_p") : null,
+            fields.Integer("top_k") is { } topK ? SamplingBounds.TopK(topK, "top_k") : null,
+            fields.Number("repetition_penalty") is { } penalty ? SamplingBounds.RepetitionPenalty(penalty, "repetition_penalty") : null,
             fields.Integer("seed") is { } seed ? SamplingBounds.Seed(seed) : null,
             ReadStop(fields),
             fields.Bool("ignore_eos") ?? false);
     }
 
-    /// <summary>The engine's options for one prompt: <paramref name="maxNewTokens"/> resolved, plus the protocol's own stops.</summary>
-    public GenerationOptions ToOptions(int maxNewTokens, IReadOnlyList<string> extraStops) => new()
+    /// <summary>
+    /// The engine's options for one prompt: <paramref name="maxNewTokens"/> resolved, plus the protocol's own stops;
+    /// what the request left out from <paramref name="defaults"/> (as vLLM does), else the spec's default.
+    /// </summary>
+    public GenerationOptions ToOptions(int maxNewTokens, IReadOnlyList<string> extraStops, GenerationDefaults defaults)
     {
-        MaxNewTokens = maxNewTokens,
-        DoSample = Temperature > 0,
-        Temperature = Temperature > 0 ? Temperature : 1,
-        TopP = TopP,
-        TopK = TopK,
-        RepetitionPenalty = RepetitionPenalty,
-        Seed = Seed,
-        StopSequences = [.. Stop, .. extraStops],
-        StopAtEndOfText = !IgnoreEos,
-    };
+        ArgumentNullException.ThrowIfNull(defaults);
+        var temperature = Temperature ?? defaults.Temperature ?? 1;
+        return new()
+        {
+            MaxNewTokens = maxNewTokens,
+            DoSample = temperature > 0,
+            Temperature = temperature > 0 ? temperature : 1,
+            TopP = TopP ?? defaults.TopP ?? 1,
+            TopK = TopK ?? defaults.TopK ?? 0,
+            RepetitionPenalty = RepetitionPenalty ?? defaults.RepetitionPenalty ?? 1,
+            Seed = Seed,
+            StopSequences = [.. Stop, .. extraStops],
+            StopAtEndOfText = !IgnoreEos,
+        };
+    }
 
     private static bool IsZero(JsonElement value) => value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && number == 0;
 

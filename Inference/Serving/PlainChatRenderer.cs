@@ -3,8 +3,8 @@ using System.Text;
 namespace Inference.Serving;
 
 /// <summary>
-/// How a chat becomes a prompt. GPT-J has no chat template (Hugging Face's GPT-J tokenizer_config.json defines no
-/// <c>chat_template</c>), and Jinja templates are not supported, so every chat is rendered with this plain one:
+/// The chat format of a model without a chat template (Hugging Face's GPT-J tokenizer_config.json defines no
+/// <c>chat_template</c>; until Jinja templates are wired in, every model gets this one):
 /// each message as a line <c>{Role}: {content}</c>, with the role <c>System</c> (also for <c>developer</c>),
 /// <c>User</c> or <c>Assistant</c>, and then <c>Assistant:</c> for the model's turn:
 /// <code>
@@ -15,14 +15,20 @@ namespace Inference.Serving;
 /// Assistant:
 /// </code>
 /// The model's reply ends at <see cref="TurnEnd"/> (its start of a user turn), which is added to the request's
-/// stop sequences, and the reply's leading whitespace (the space after <c>Assistant:</c>) is dropped.
+/// stop sequences, and the reply's leading whitespace (the space after <c>Assistant:</c>) is dropped. The prompt is
+/// plain text, so it is tokenized as a completion's prompt is: with the tokenizer's special tokens (Llama's
+/// beginning-of-text) added.
 /// </summary>
-internal static class ChatTemplate
+internal sealed class PlainChatRenderer : IChatRenderer
 {
     /// <summary>Where the model starts writing the user's next turn: the assistant's turn is over.</summary>
     public const string TurnEnd = "\nUser:";
 
-    public static string Render(IEnumerable<ChatTurn> turns)
+    public static PlainChatRenderer Instance { get; } = new();
+
+    public ChatPrompt Render(IReadOnlyList<ChatTurn> turns) => new(Text(turns), [TurnEnd], AddSpecialTokens: true);
+
+    public static string Text(IEnumerable<ChatTurn> turns)
     {
         var prompt = new StringBuilder();
         foreach (var (role, content) in turns)
