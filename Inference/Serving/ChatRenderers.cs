@@ -1,3 +1,4 @@
+using ChatTemplates;
 using Models.Tokenization;
 
 namespace Inference.Serving;
@@ -6,15 +7,32 @@ namespace Inference.Serving;
 internal static class ChatRenderers
 {
     /// <summary>
-    /// The plain template for now. The model's own template (<c>chat_template</c> in <c>tokenizer_config.json</c>, or
-    /// <c>chat_template.jinja</c>) plugs in here: parsed once, rendered with <paramref name="tokenizer"/>'s
-    /// <see cref="ChatTokens"/>, its prompts tokenized without adding special tokens again.
+    /// The model's own template (<c>chat_template</c> in <c>tokenizer_config.json</c>, or <c>chat_template.jinja</c>),
+    /// parsed here so that one this service cannot render fails the load, not the first chat; the plain template for
+    /// models without one. <c>bos_token</c>/<c>eos_token</c> are <c>tokenizer_config.json</c>'s, else the tokenizer's.
     /// </summary>
+    /// <exception cref="InvalidDataException">The model's template cannot be read or parsed (the message says where).</exception>
     public static IChatRenderer For(string modelFolder, ITextTokenizer tokenizer)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelFolder);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        return PlainChatRenderer.Instance;
+        try
+        {
+            var files = ChatTemplateFiles.Load(modelFolder);
+            if (files.Select() is not { } source)
+            {
+                return PlainChatRenderer.Instance;
+            }
+
+            var tokens = TokensOf(tokenizer);
+            return new TemplateChatRenderer(
+                ChatTemplate.Parse(source),
+                new ChatTokens(files.BosToken ?? tokens.BeginningOfText, files.EosToken ?? tokens.EndOfText));
+        }
+        catch (TemplateException e)
+        {
+            throw new InvalidDataException($"The model's chat template in {modelFolder} cannot be used: {e.Message}", e);
+        }
     }
 
     /// <summary>What a template's <c>bos_token</c> and <c>eos_token</c> are for <paramref name="tokenizer"/>.</summary>

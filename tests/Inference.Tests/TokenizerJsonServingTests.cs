@@ -61,12 +61,15 @@ public sealed class TokenizerJsonServingTests
             Assert.Equal(c.Ids.Length, json.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
         }
 
-        // The plain chat template is text: it gets the beginning-of-text token as a completion's prompt does.
+        // The model's own chat template (tokenizer_config.json's) writes the beginning-of-text token itself, once.
         var chat = model.RenderChat([new ChatTurn("user", "Hi!")]);
+        Assert.Equal("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi!<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n", chat.Text);
+        Assert.False(chat.AddSpecialTokens);
         var (chatStatus, chatJson) = await PostAsync(server, "/openai/v1/chat/completions", """{"model": "gptj", "messages": [{"role": "user", "content": "Hi!"}], "max_tokens": 2}""");
         Assert.Equal(200, chatStatus);
-        var expected = model.Encode(chat.Text, addSpecialTokens: true, 1024, CancellationToken.None);
+        var expected = model.Encode(chat.Text, addSpecialTokens: false, 1024, CancellationToken.None);
         Assert.Equal(128000, expected[0]);
+        Assert.NotEqual(128000, expected[1]);
         Assert.Equal(expected.Count, chatJson.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
         Assert.Equal(new HashSet<int> { 128001, 128008, 128009 }, server.Services.GetRequiredService<Hosting.ModelHost>().Generator.StopTokenIds);
     }
