@@ -12,7 +12,7 @@ internal sealed class SequenceState
     private readonly List<int> _generated = [];
     private readonly List<int> _seen;
     private readonly System.Text.StringBuilder _text = new();
-    private readonly int? _endOfText;
+    private readonly IReadOnlyList<int> _endOfText;
     private FinishReason? _finish;
     private Exception? _error;
 
@@ -37,7 +37,7 @@ internal sealed class SequenceState
         _decoder = new StreamingDecoder(tokenizer);
         _stops = new StopSequenceWatcher(options.StopSequences);
         _seen = [.. prompt];
-        _endOfText = options.StopAtEndOfText ? config.EndOfTextId : null;
+        _endOfText = options.StopAtEndOfText ? config.EndOfTextIds : []; // every end-of-text id (Llama 3 has several)
         if (options.MaxNewTokens == 0)
         {
             _finish = FinishReason.Length;
@@ -59,7 +59,7 @@ internal sealed class SequenceState
         _generated.Add(token);
         _seen.Add(token);
         string text;
-        if (token == _endOfText)
+        if (_endOfText.Contains(token))
         {
             text = _stops.Push(_decoder.Flush()) + _stops.Flush();
             _finish = FinishReason.Stop;
