@@ -15,7 +15,10 @@ public sealed class MistralArchitecture : DecoderArchitecture
 
     public static DecoderDefaults Defaults { get; } = new()
     {
-        IntermediateSize = 14336, NumKeyValueHeads = 8, MaxPositionEmbeddings = 4096 * 32, EosTokenIds = [2],
+        IntermediateSize = 14336,
+        NumKeyValueHeads = 8,
+        MaxPositionEmbeddings = 4096 * 32,
+        EosTokenIds = [2],
     };
 
     public override IReadOnlyList<string> ModelTypes => ["mistral"];

@@ -12,7 +12,9 @@ public sealed class Qwen2Architecture : DecoderArchitecture
 {
     public static DecoderDefaults Defaults { get; } = new()
     {
-        VocabSize = 151936, IntermediateSize = 22016, MaxPositionEmbeddings = 32768,
+        VocabSize = 151936,
+        IntermediateSize = 22016,
+        MaxPositionEmbeddings = 32768,
     };
 
     public override IReadOnlyList<string> ModelTypes => ["qwen2"];

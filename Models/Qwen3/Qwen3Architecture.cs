@@ -14,7 +14,10 @@ public sealed class Qwen3Architecture : DecoderArchitecture
 {
     public static DecoderDefaults Defaults { get; } = new()
     {
-        VocabSize = 151936, IntermediateSize = 22016, HeadDim = 128, MaxPositionEmbeddings = 32768,
+        VocabSize = 151936,
+        IntermediateSize = 22016,
+        HeadDim = 128,
+        MaxPositionEmbeddings = 32768,
     };
 
     public override IReadOnlyList<string> ModelTypes => ["qwen3"];
