@@ -40,6 +40,14 @@ public abstract class TransformerForCausalLM : Module, ICausalLanguageModel
     /// <summary>Keys further back than this are not attended to (Mistral); null attends to the whole context.</summary>
     private protected virtual int? SlidingWindow => null;
 
+    /// <summary>Bytes the KV cache takes per token of one sequence (keys and values of every layer's key/value heads).</summary>
+    public long KeyValueBytesPerToken => 2L * LayerCount * KeyValueHeads * HeadDim * (Dtype switch
+    {
+        ScalarType.Float16 or ScalarType.BFloat16 => 2,
+        ScalarType.Float64 => 8,
+        _ => 4,
+    });
+
     public IKeyValueCache CreateCache(int batch, int length) => new KeyValueCache(LayerCount, batch, KeyValueHeads, length, HeadDim, Dtype, Device);
 
     public Tensor Forward(Tensor inputIds, Tensor positions, Tensor attentionMask, IKeyValueCache cache, bool lastTokenOnly = false)
