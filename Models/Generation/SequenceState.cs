@@ -31,6 +31,14 @@ internal sealed class SequenceState
                 $"The prompt ({prompt.Count} tokens) plus max_new_tokens ({options.MaxNewTokens}) exceeds the model's context of {config.ContextLength} tokens.");
         }
 
+        for (var i = 0; i < prompt.Count; i++)
+        {
+            if ((uint)prompt[i] >= (uint)config.VocabularySize)
+            {
+                throw new ArgumentException($"Prompt token {prompt[i]} at {i} is outside the model's vocabulary of {config.VocabularySize}.", nameof(prompt));
+            }
+        }
+
         Prompt = prompt;
         Options = options;
         _sampler = new TokenSampler(options);

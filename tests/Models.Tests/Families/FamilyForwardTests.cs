@@ -143,6 +143,15 @@ public class FamilyForwardTests(TinyFamilyFixture models) : IClassFixture<TinyFa
     }
 
     [Fact]
+    public void A_prompt_token_outside_the_vocabulary_fails_its_sequence_by_name()
+    {
+        // Not libtorch's "index out of range in self" from the embedding: a tokenizer larger than the model's vocabulary.
+        var result = models["qwen2"].Generator.Generate([[5, 600]], [new GenerationOptions { MaxNewTokens = 2 }], onToken: null)[0];
+        Assert.Equal(FinishReason.Failed, result.FinishReason);
+        Assert.Contains("600", Assert.IsType<ArgumentException>(result.Error).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_cache_holds_only_the_key_value_heads()
     {
         var model = (TransformerForCausalLM)models["llama-mqa"].Generator.Model;
