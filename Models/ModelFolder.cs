@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Checkpoints;
 using Models.Architectures;
 using Models.Generation;
 using Models.Tokenization;
+using Tensorizer.Format;
 using Tensorizer.Reading;
 using Tensorizer.Torch;
 using static TorchSharp.torch;
@@ -64,12 +66,14 @@ public static class ModelFolder
             timeline.Begin(LoadStage.Read);
             var clock = Stopwatch.StartNew();
             await using var file = await TensorFile.OpenAsync(options.TensorsLocation ?? Path.Combine(folder, TensorsFile), cancellationToken).ConfigureAwait(false);
+            var root = config.RootElement;
             var torchOptions = new TorchLoadOptions
             {
                 Device = options.Device,
                 Load = options.Load,
-                Filter = entry => !architecture.IsIgnoredTensor(entry.Name.Text),
+                Filter = entry => !architecture.IsIgnoredTensor(entry.Name.Text, root),
             };
+            CheckTensorNames(file, (nn.Module)model, torchOptions.Filter, ModelType(root));
             var loaded = await file.LoadIntoAsync((nn.Module)model, torchOptions, progress, cancellationToken).ConfigureAwait(false);
             var bytes = file.Index.Where(torchOptions.Filter).Sum(e => e.DataLength);
             timeline.Record(LoadStage.Read, clock.Elapsed - loaded.CopyTime, bytes);
@@ -78,10 +82,9 @@ public static class ModelFolder
                 timeline.Record(LoadStage.Cast, loaded.CopyTime);
             }
 
-            var missing = loaded.Missing;
-            if (missing.Count > 0)
+            if (loaded.Missing.Count > 0)
             {
-                throw new InvalidDataException($"{file.Source.Location} lacks {missing.Count} of the model's tensors: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")}.");
+                throw Lacks(file, loaded.Missing);
             }
 
             return new TextGenerator(model, await tokenizerLoad.ConfigureAwait(false), defaults);
@@ -94,4 +97,35 @@ public static class ModelFolder
             throw;
         }
     }
+
+    /// <summary>
+    /// Before reading any data: every stored tensor must be one of the model's (an extra one means another
+    /// architecture or config than config.json says), and every one of the model's must be stored.
+    /// </summary>
+    private static void CheckTensorNames(TensorFile file, nn.Module model, Func<TensorEntry, bool> filter, string modelType)
+    {
+        var own = model.named_parameters().Select(p => p.name).Concat(model.named_buffers().Select(b => b.name)).ToHashSet(StringComparer.Ordinal);
+        var stored = file.Index.Where(filter).ToList();
+        var extra = stored.Where(e => e.Kind != TensorKind.Buffer && !own.Contains(e.Name.Text)).Select(e => e.Name.Text).ToList();
+        if (extra.Count > 0)
+        {
+            throw new InvalidDataException(
+                $"{file.Source.Location} has {extra.Count} tensor(s) the {modelType} model described by config.json does not: {List(extra)}.");
+        }
+
+        var names = stored.Select(e => e.Name.Text).ToHashSet(StringComparer.Ordinal);
+        var missing = own.Where(name => !names.Contains(name)).ToList();
+        if (missing.Count > 0)
+        {
+            throw Lacks(file, missing);
+        }
+    }
+
+    private static InvalidDataException Lacks(TensorFile file, IReadOnlyList<string> missing) =>
+        new($"{file.Source.Location} lacks {missing.Count} of the model's tensors: {List(missing)}.");
+
+    private static string List(IReadOnlyList<string> names) => $"{string.Join(", ", names.Take(5))}{(names.Count > 5 ? ", …" : "")}";
+
+    private static string ModelType(JsonElement config) =>
+        config.TryGetProperty("model_type", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString()! : "configured";
 }

@@ -17,4 +17,11 @@ public interface IModelArchitecture
 
     /// <summary>Stored tensors the model does not need (e.g. old attention-mask buffers), skipped when loading.</summary>
     bool IsIgnoredTensor(string name);
+
+    /// <summary>
+    /// Stored tensors this configuration of the model does not need: by default those of
+    /// <see cref="IsIgnoredTensor(string)"/>; a model with tied embeddings also ignores a stored <c>lm_head.weight</c>,
+    /// as Hugging Face re-ties it to the embedding.
+    /// </summary>
+    bool IsIgnoredTensor(string name, JsonElement config) => IsIgnoredTensor(name);
 }

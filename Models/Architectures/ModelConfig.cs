@@ -2,9 +2,22 @@ using System.Text.Json;
 
 namespace Models.Architectures;
 
-/// <summary>What every causal language model tells the generation engine about itself.</summary>
+/// <summary>
+/// What every causal language model tells the generation engine about itself. <see cref="EndOfTextId"/> is the first
+/// end-of-text id (also the padding id); <see cref="EndOfTextIds"/> lists every id that ends a sequence (config.json's
+/// <c>eos_token_id</c> is a list for Llama 3).
+/// </summary>
 public sealed record ModelConfig(string ModelType, int VocabularySize, int ContextLength, int? EndOfTextId)
 {
+    private readonly IReadOnlyList<int>? _endOfTextIds;
+
+    /// <summary>Every id that ends generation; by default <see cref="EndOfTextId"/> alone (or none).</summary>
+    public IReadOnlyList<int> EndOfTextIds
+    {
+        get => _endOfTextIds ?? (EndOfTextId is { } id ? [id] : []);
+        init => _endOfTextIds = value;
+    }
+
     /// <summary>Reads <c>config.json</c> from a model folder (Hugging Face format).</summary>
     public static JsonDocument ReadJson(string modelFolder)
     {

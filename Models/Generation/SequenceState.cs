@@ -33,6 +33,14 @@ internal sealed class SequenceState
                 $"The prompt ({prompt.Count} tokens) plus max_new_tokens ({options.MaxNewTokens}) exceeds the model's context of {config.ContextLength} tokens.");
         }
 
+        for (var i = 0; i < prompt.Count; i++)
+        {
+            if ((uint)prompt[i] >= (uint)config.VocabularySize)
+            {
+                throw new ArgumentException($"Prompt token {prompt[i]} at {i} is outside the model's vocabulary of {config.VocabularySize}.", nameof(prompt));
+            }
+        }
+
         Prompt = prompt;
         Options = options;
         _sampler = new TokenSampler(options);
@@ -41,7 +49,7 @@ internal sealed class SequenceState
         _stops = new StopSequenceWatcher(options.StopSequences);
         _seen = [.. prompt];
         _stopTokenIds = !options.StopAtEndOfText ? new HashSet<int>()
-            : stopTokenIds ?? (config.EndOfTextId is { } endOfText ? new HashSet<int> { endOfText } : new HashSet<int>());
+            : stopTokenIds ?? config.EndOfTextIds.ToHashSet(); // every end-of-text id (Llama 3 has several)
         if (options.MaxNewTokens == 0)
         {
             _finish = FinishReason.Length;

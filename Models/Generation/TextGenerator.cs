@@ -25,8 +25,8 @@ public sealed class TextGenerator(ICausalLanguageModel model, ITextTokenizer tok
     public GenerationDefaults Defaults { get; } = defaults ?? GenerationDefaults.None;
 
     /// <summary>Every id a sequence stops at (unless its options say not to).</summary>
-    public IReadOnlySet<int> StopTokenIds { get; } = new[] { model.Config.EndOfTextId, tokenizer.SpecialTokens.EndOfText?.Id }
-        .OfType<int>().Concat(defaults?.EndOfTextIds ?? []).ToHashSet();
+    public IReadOnlySet<int> StopTokenIds { get; } = new[] { tokenizer.SpecialTokens.EndOfText?.Id }
+        .OfType<int>().Concat(model.Config.EndOfTextIds).Concat(defaults?.EndOfTextIds ?? []).ToHashSet();
 
     /// <summary>Continues each prompt; all run as one batch.</summary>
     /// <exception cref="ArgumentException">A prompt is empty, the options are invalid, or a prompt does not fit the context.</exception>

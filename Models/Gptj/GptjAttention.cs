@@ -1,11 +1,11 @@
-using Models.Torch;
+using Models.Blocks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Models.Gptj;
 
-/// <summary>GPT-J self-attention: q/k/v/out projections without bias, rotary on q and k, scores in float32.</summary>
+/// <summary>GPT-J self-attention: q/k/v/out projections without bias, interleaved rotary on q and k.</summary>
 internal sealed class GptjAttention : Module
 {
 #pragma warning disable IDE1006, CA1051, SA1307 // Field names are the Hugging Face parameter names.
@@ -28,20 +28,14 @@ internal sealed class GptjAttention : Module
     }
 
     /// <param name="x">[batch, tokens, n_embd], already layer-normed.</param>
-    /// <param name="mask">[batch, 1, tokens, cached + tokens] additive mask (0 or −inf), float32.</param>
-    public Tensor Forward(Tensor x, Tensor positions, Tensor mask, RotaryEmbedding rotary, GptjKeyValueCache cache, int layer)
+    public Tensor Forward(Tensor x, LayerInputs inputs)
     {
         using var scope = NewDisposeScope();
         var (batch, tokens) = (x.shape[0], x.shape[1]);
-        var q = rotary.Apply(q_proj.forward(x).view(batch, tokens, _config.NHead, _config.HeadDim), positions).transpose(1, 2);
-        var k = rotary.Apply(k_proj.forward(x).view(batch, tokens, _config.NHead, _config.HeadDim), positions).transpose(1, 2);
+        var q = inputs.Rotate(q_proj.forward(x).view(batch, tokens, _config.NHead, _config.HeadDim)).transpose(1, 2);
+        var k = inputs.Rotate(k_proj.forward(x).view(batch, tokens, _config.NHead, _config.HeadDim)).transpose(1, 2);
         var v = v_proj.forward(x).view(batch, tokens, _config.NHead, _config.HeadDim).transpose(1, 2);
-        var (keys, values) = cache.Append(layer, k, v);
-
-        // As Hugging Face: scores and softmax in float32 whatever the weights' dtype.
-        var scores = q.to_type(ScalarType.Float32).matmul(keys.to_type(ScalarType.Float32).transpose(-1, -2)).DividedBy(Math.Sqrt(_config.HeadDim));
-        var weights = scores.Plus(mask).softmax(-1).to_type(values.dtype);
-        var merged = weights.matmul(values).transpose(1, 2).reshape(batch, tokens, _config.NEmbd);
-        return out_proj.forward(merged).MoveToOuterDisposeScope();
+        var (keys, values) = inputs.Cache.Append(inputs.Layer, k, v);
+        return out_proj.forward(Attention.Compute(q, keys, values, inputs.Mask)).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Models.Blocks;
 
 namespace Models.Gptj;
 
@@ -29,6 +30,9 @@ public sealed record GptjConfig
     public int HeadDim => NEmbd / NHead;
 
     public int InnerDim => NInner ?? (4 * NEmbd);
+
+    /// <summary>The MLP activation <see cref="ActivationFunction"/> names (validated: gelu_new or gelu).</summary>
+    public Activation Activation => ActivationFunction == "gelu_new" ? Activation.GeluTanh : Activation.Gelu;
 
     public static GptjConfig FromJson(JsonElement json)
     {

@@ -1,3 +1,4 @@
+using Models.Blocks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -15,9 +16,7 @@ internal sealed class GptjModel : Module
 
     public GptjModel(GptjConfig config, ScalarType dtype) : base("transformer")
     {
-        // TorchSharp's Embedding initializes natively even on meta; a 1×1 one with its weight swapped costs nothing.
-        wte = Embedding(1, 1, dtype: dtype);
-        wte.weight = new Parameter(empty([config.VocabSize, config.NEmbd], dtype), requires_grad: false);
+        wte = Embeddings.Create(config.VocabSize, config.NEmbd, dtype);
         h = new ModuleList<GptjBlock>([.. Enumerable.Range(0, config.NLayer).Select(_ => new GptjBlock(config, dtype))]);
         ln_f = LayerNorm(config.NEmbd, config.LayerNormEpsilon, dtype: dtype);
         RegisterComponents();

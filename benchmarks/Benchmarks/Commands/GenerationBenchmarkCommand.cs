@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Models;
+using Models.Architectures;
+using Models.Blocks;
 using Models.Generation;
-using Models.Gptj;
 using Models.TinyModel;
 using static Benchmarks.Support.BenchmarkTable;
 using static TorchSharp.torch;
@@ -10,16 +11,16 @@ using static TorchSharp.torch;
 namespace Benchmarks.Commands;
 
 /// <summary>
-/// <c>benchmark-generation</c>: for the tiny GPT-J and a GPT-J-shaped 12 × 768 model (random weights), the load
-/// time from <c>.tensors</c>, prefill and decode tokens/s, one decode step with the KV cache against recomputing all
-/// 256 tokens, and greedy throughput at batch 1, 4 and 8.
+/// <c>benchmark-generation</c>: for the tiny GPT-J, a GPT-J-shaped 12 × 768 model and a Llama-shaped 12 × 768 model
+/// with grouped-query attention (random weights), the load time from <c>.tensors</c>, prefill and decode tokens/s, one
+/// decode step with the KV cache against recomputing all 256 tokens, and greedy throughput at batch 1, 4 and 8.
 /// </summary>
 internal static class GenerationBenchmarkCommand
 {
     public static Command Create()
     {
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0 = libtorch's default).", DefaultValueFactory = _ => 0 };
-        var command = new Command("benchmark-generation", "Measure GPT-J prefill/decode speed, KV cache gain and batching.") { threads };
+        var command = new Command("benchmark-generation", "Measure GPT-J and Llama prefill/decode speed, KV cache gain and batching.") { threads };
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(threads) > 0)
@@ -37,6 +38,10 @@ internal static class GenerationBenchmarkCommand
                 var medium = Path.Combine(root, "12x768");
                 await RandomGptj.WriteAsync(medium, RandomGptj.Medium, ct);
                 await MeasureAsync("GPT-J-shaped 12 × 768", medium, ct);
+
+                var llama = Path.Combine(root, "llama-12x768");
+                await RandomLlama.WriteAsync(llama, RandomLlama.Medium, ct);
+                await MeasureAsync("Llama-shaped 12 × 768, GQA 12/4 heads", llama, ct);
             }
             finally
             {
@@ -53,9 +58,9 @@ internal static class GenerationBenchmarkCommand
         var clock = Stopwatch.StartNew();
         using var generator = await ModelFolder.LoadAsync(folder, cancellationToken: ct);
         var load = clock.Elapsed.TotalMilliseconds;
-        var model = (GptjForCausalLM)generator.Model;
+        var model = generator.Model;
         Print("");
-        Print($"{name}: {model.parameters().Sum(p => p.numel()) / 1e6:0.0} M parameters, loaded from .tensors in {load:0} ms");
+        Print($"{name}: {((nn.Module)model).parameters().Sum(p => p.numel()) / 1e6:0.0} M parameters, loaded from .tensors in {load:0} ms, KV cache {((TransformerForCausalLM)model).KeyValueBytesPerToken / 1024.0:0} KiB per token");
 
         var prompt = Enumerable.Range(0, 256).Select(i => (long)((i * 7919) % 50000)).ToArray();
         Forward(model, prompt[..16], cached: 0); // warm-up
@@ -77,7 +82,7 @@ internal static class GenerationBenchmarkCommand
     }
 
     /// <summary>Seconds for one forward pass over the tokens after the first <paramref name="cached"/> (prefilled untimed).</summary>
-    private static double Forward(GptjForCausalLM model, long[] tokens, int cached)
+    private static double Forward(ICausalLanguageModel model, long[] tokens, int cached)
     {
         using var scope = NewDisposeScope();
         using var cache = model.CreateCache(1, tokens.Length);
@@ -91,6 +96,4 @@ internal static class GenerationBenchmarkCommand
         model.Forward(tensor(tokens[cached..]).unsqueeze(0), arange(cached, tokens.Length, ScalarType.Int64).unsqueeze(0), mask, cache, lastTokenOnly: true);
         return clock.Elapsed.TotalSeconds;
     }
-
-    private static double Best(int repeat, Func<double> measure) => Best(repeat, measure);
 }

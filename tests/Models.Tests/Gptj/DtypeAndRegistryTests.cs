@@ -29,8 +29,8 @@ public class DtypeAndRegistryTests(TinyModelFixture tiny) : IClassFixture<TinyMo
         using var gptj = JsonDocument.Parse("""{"model_type": "gptj"}""");
         Assert.IsType<GptjArchitecture>(ModelRegistry.For(gptj.RootElement));
 
-        using var llama = JsonDocument.Parse("""{"model_type": "llama"}""");
-        var e = Assert.Throws<NotSupportedException>(() => ModelRegistry.For(llama.RootElement));
+        using var mamba = JsonDocument.Parse("""{"model_type": "mamba"}""");
+        var e = Assert.Throws<NotSupportedException>(() => ModelRegistry.For(mamba.RootElement));
         Assert.Contains("gptj", e.Message, StringComparison.Ordinal);
     }
 

@@ -1,26 +1,29 @@
 using Models.Architectures;
 using static TorchSharp.torch;
 
-namespace Models.Gptj;
+namespace Models.Blocks;
 
-/// <summary>Preallocated keys and values [batch, heads, capacity, head_dim] per layer; forward passes write in place.</summary>
-internal sealed class GptjKeyValueCache : IKeyValueCache
+/// <summary>
+/// Preallocated keys and values [batch, key/value heads, capacity, head_dim] per layer; forward passes write in
+/// place. With grouped-query attention only the key/value heads are stored, not the query heads they serve.
+/// </summary>
+internal sealed class KeyValueCache : IKeyValueCache
 {
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
 
-    public GptjKeyValueCache(GptjConfig config, int batch, int capacity, ScalarType dtype, Device device)
+    public KeyValueCache(int layers, int batch, int keyValueHeads, int capacity, int headDim, ScalarType dtype, Device device)
     {
         Capacity = capacity;
-        _keys = [.. Enumerable.Range(0, config.NLayer).Select(_ => zeros([batch, config.NHead, capacity, config.HeadDim], dtype, device))];
-        _values = [.. Enumerable.Range(0, config.NLayer).Select(_ => zeros([batch, config.NHead, capacity, config.HeadDim], dtype, device))];
+        _keys = [.. Enumerable.Range(0, layers).Select(_ => zeros([batch, keyValueHeads, capacity, headDim], dtype, device))];
+        _values = [.. Enumerable.Range(0, layers).Select(_ => zeros([batch, keyValueHeads, capacity, headDim], dtype, device))];
     }
 
     public int Length { get; private set; }
 
     public int Capacity { get; }
 
-    /// <summary>Writes a layer's new keys and values [batch, heads, tokens, head_dim]; returns views of everything cached.</summary>
+    /// <summary>Writes a layer's new keys and values [batch, kv heads, tokens, head_dim]; returns views of everything cached.</summary>
     public (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)
     {
         var tokens = (int)keys.shape[2];
