@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace AdminConsole.Services.Inference;
 
 /// <summary>
-/// OpenAI completion responses: a whole one, or server-sent events (<c>data: {json}</c>, blank line, … <c>data: [DONE]</c>),
+/// OpenAI completion and chat completion responses: a whole one, or server-sent events (<c>data: {json}</c>, blank line, … <c>data: [DONE]</c>),
 /// each event yielded as soon as its blank line arrives. An error event mid-stream becomes an exception.
 /// </summary>
 internal static class CompletionEvents
@@ -42,7 +42,10 @@ internal static class CompletionEvents
         throw new InferenceException($"{name} ended the stream without [DONE].");
     }
 
-    /// <summary>A completion response or event: the first choice's text and finish reason, and usage when present.</summary>
+    /// <summary>
+    /// A completion or chat completion response or event: the first choice's text (a completion's <c>text</c>, a chat
+    /// event's <c>delta.content</c>, a whole chat reply's <c>message.content</c>) and finish reason, and usage when present.
+    /// </summary>
     public static CompletionChunk Chunk(JsonObject response, string name)
     {
         if (response["error"] is not null)
@@ -53,7 +56,7 @@ internal static class CompletionEvents
         var choice = response["choices"] is JsonArray { Count: > 0 } choices ? choices[0] : null;
         var tokens = response["usage"]?["completion_tokens"]?.GetValue<int>();
         return new CompletionChunk(
-            choice?["text"]?.GetValue<string>() ?? "",
+            (choice?["text"] ?? choice?["delta"]?["content"] ?? choice?["message"]?["content"])?.GetValue<string>() ?? "",
             choice?["finish_reason"]?.GetValue<string>(),
             tokens);
     }

@@ -17,6 +17,12 @@ public interface IInferenceClient
 
     /// <summary>OpenAI <c>/v1/completions</c>; streamed as server-sent events, or one chunk when <paramref name="stream"/> is false.</summary>
     IAsyncEnumerable<CompletionChunk> CompleteAsync(string model, string prompt, GenerationSettings settings, bool stream, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// OpenAI <c>/v1/chat/completions</c>, streamed: the reply to <paramref name="messages"/> (the whole conversation, in
+    /// order) as pieces of text; the last pieces carry the finish reason and the server's token count.
+    /// </summary>
+    IAsyncEnumerable<CompletionChunk> ChatAsync(string model, IReadOnlyList<ChatMessage> messages, GenerationSettings settings, CancellationToken cancellationToken);
 }
 
 /// <summary>The inference services the console knows, by name, in configuration order.</summary>

@@ -71,11 +71,33 @@ public sealed class InferenceClient(string name, HttpClient http, TimeSpan statu
     public async IAsyncEnumerable<CompletionChunk> CompleteAsync(
         string model, string prompt, GenerationSettings settings, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var body = OpenAIBody(model, settings, stream);
+        body["prompt"] = prompt;
+        await foreach (var chunk in OpenAIAsync("v1/completions", body, stream, cancellationToken))
+        {
+            yield return chunk;
+        }
+    }
+
+    public async IAsyncEnumerable<CompletionChunk> ChatAsync(
+        string model, IReadOnlyList<ChatMessage> messages, GenerationSettings settings, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var body = OpenAIBody(model, settings, stream: true);
+        body["messages"] = new JsonArray([.. messages.Select(m => new JsonObject { ["role"] = m.Role, ["content"] = m.Content })]);
+        await foreach (var chunk in OpenAIAsync("v1/chat/completions", body, stream: true, cancellationToken))
+        {
+            yield return chunk;
+        }
+    }
+
+    /// <summary>The generation settings as OpenAI's completions and chat completions both take them.</summary>
+    private static JsonObject OpenAIBody(string model, GenerationSettings settings, bool stream)
+    {
         ArgumentNullException.ThrowIfNull(settings);
         var body = new JsonObject
         {
             ["model"] = model,
-            ["prompt"] = prompt,
             ["max_tokens"] = settings.MaxTokens,
             ["temperature"] = settings.Temperature,
             ["top_p"] = settings.TopP,
@@ -96,8 +118,13 @@ public sealed class InferenceClient(string name, HttpClient http, TimeSpan statu
             body["stream_options"] = new JsonObject { ["include_usage"] = true };
         }
 
+        return body;
+    }
+
+    private async IAsyncEnumerable<CompletionChunk> OpenAIAsync(string path, JsonObject body, bool stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         using var deadline = Deadline(generationTimeout, cancellationToken);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = JsonContent.Create(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
         using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, generationTimeout, deadline.Token, cancellationToken);
         if (!stream)
         {

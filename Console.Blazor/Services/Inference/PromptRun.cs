@@ -21,6 +21,9 @@ public sealed class PromptRun
 
     public string? Error { get; private set; }
 
+    /// <summary>Why the text ended, as the server said ("stop", "length"); null until it says.</summary>
+    public string? FinishReason { get; private set; }
+
     public bool Running { get; private set; }
 
     /// <summary>Decode speed: tokens after the first over the time after the first; a single response's tokens over its whole time.</summary>
@@ -32,33 +35,41 @@ public sealed class PromptRun
     };
 
     /// <param name="changed">Called after each piece of text, to re-render.</param>
-    public async Task RunAsync(
+    public Task RunAsync(
         IInferenceClient client, PromptProtocol protocol, string prompt, GenerationSettings settings, Func<Task> changed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
+        return MeasureAsync(client, changed, async model =>
+        {
+            if (protocol == PromptProtocol.KServeV1)
+            {
+                Append(await client.PredictAsync(model, prompt, settings, cancellationToken), null);
+                return;
+            }
+
+            await StreamAsync(client.CompleteAsync(model, prompt, settings, protocol == PromptProtocol.OpenAIStreaming, cancellationToken), protocol == PromptProtocol.OpenAIStreaming, changed);
+        }, cancellationToken);
+    }
+
+    /// <summary>A chat reply to <paramref name="messages"/>, streamed.</summary>
+    /// <param name="changed">Called after each piece of text, to re-render.</param>
+    public Task ChatAsync(
+        IInferenceClient client, IReadOnlyList<ChatMessage> messages, GenerationSettings settings, Func<Task> changed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return MeasureAsync(client, changed, model => StreamAsync(client.ChatAsync(model, messages, settings, cancellationToken), true, changed), cancellationToken);
+    }
+
+    private async Task MeasureAsync(IInferenceClient client, Func<Task> changed, Func<string, Task> send, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(changed);
-        (Text, FirstText, Total, Tokens, Error, Running) = ("", null, null, null, null, true);
+        (Text, FirstText, Total, Tokens, Error, FinishReason, Running) = ("", null, null, null, null, null, true);
         _started = Stopwatch.GetTimestamp();
         try
         {
             var model = await client.GetModelAsync(cancellationToken);
             _started = Stopwatch.GetTimestamp(); // latency is the prompt's, not the model lookup's
-            if (protocol == PromptProtocol.KServeV1)
-            {
-                Append(await client.PredictAsync(model, prompt, settings, cancellationToken), null);
-            }
-            else
-            {
-                var pieces = 0;
-                await foreach (var chunk in client.CompleteAsync(model, prompt, settings, protocol == PromptProtocol.OpenAIStreaming, cancellationToken))
-                {
-                    pieces += chunk.Text.Length > 0 ? 1 : 0;
-                    Append(chunk.Text, chunk.CompletionTokens);
-                    await changed();
-                }
-
-                Tokens ??= protocol == PromptProtocol.OpenAIStreaming ? pieces : null;
-            }
+            await send(model);
         }
         catch (InferenceException e)
         {
@@ -75,6 +86,21 @@ public sealed class PromptRun
         }
 
         await changed();
+    }
+
+    /// <summary>Appends each piece; a stream's pieces count its tokens when the server gives no count.</summary>
+    private async Task StreamAsync(IAsyncEnumerable<CompletionChunk> chunks, bool streamed, Func<Task> changed)
+    {
+        var pieces = 0;
+        await foreach (var chunk in chunks)
+        {
+            pieces += chunk.Text.Length > 0 ? 1 : 0;
+            Append(chunk.Text, chunk.CompletionTokens);
+            FinishReason = chunk.FinishReason ?? FinishReason;
+            await changed();
+        }
+
+        Tokens ??= streamed ? pieces : null;
     }
 
     private void Append(string text, int? tokens)

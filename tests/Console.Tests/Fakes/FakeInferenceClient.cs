@@ -13,7 +13,12 @@ internal sealed class FakeInferenceClient(string name, params string[] pieces) :
 
     public string? FailWith { get; set; }
 
+    /// <summary>A chat fails with this message once the request is sent, as the service's 400 does.</summary>
+    public string? ChatFailsWith { get; set; }
+
     public List<(string Prompt, GenerationSettings Settings, bool Stream)> Completions { get; } = [];
+
+    public List<(IReadOnlyList<ChatMessage> Messages, GenerationSettings Settings)> Chats { get; } = [];
 
     public TaskCompletionSource? Gate { get; set; }
 
@@ -38,6 +43,28 @@ internal sealed class FakeInferenceClient(string name, params string[] pieces) :
 
             yield return new CompletionChunk(pieces[i], i == pieces.Length - 1 ? "length" : null);
         }
+    }
+
+    public async IAsyncEnumerable<CompletionChunk> ChatAsync(
+        string model, IReadOnlyList<ChatMessage> messages, GenerationSettings settings, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Chats.Add(([.. messages], settings));
+        if (ChatFailsWith is { } error)
+        {
+            throw new InferenceException(error);
+        }
+
+        for (var i = 0; i < pieces.Length; i++)
+        {
+            if (i == 1 && Gate is { } gate)
+            {
+                await gate.Task.WaitAsync(cancellationToken); // lets a test look at the page mid-stream
+            }
+
+            yield return new CompletionChunk(pieces[i]);
+        }
+
+        yield return new CompletionChunk("", "stop", pieces.Length);
     }
 }
 

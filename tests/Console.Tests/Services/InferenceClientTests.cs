@@ -100,6 +100,84 @@ public sealed class InferenceClientTests
         Assert.Equal("gptj ended the stream without [DONE].", cut.Message);
     }
 
+    [Fact]
+    public async Task A_chat_sends_the_conversation_and_settings_and_reads_the_deltas_usage_and_finish_reason()
+    {
+        System.Text.Json.Nodes.JsonObject? sent = null;
+        await using var server = await StubServer.StartAsync(app => app.MapPost("/v1/chat/completions", async (HttpContext context) =>
+        {
+            sent = await context.Request.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>();
+            context.Response.ContentType = "text/event-stream";
+            const string Head = "\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"llama\"";
+            await context.Response.WriteAsync($"data: {{{Head},\"choices\":[{{\"index\":0,\"delta\":{{\"role\":\"assistant\",\"content\":\"\"}},\"finish_reason\":null}}]}}\n\n");
+            await context.Response.WriteAsync($"data: {{{Head},\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"Hel\"}},\"finish_reason\":null}}]}}\n\n");
+            await context.Response.Body.FlushAsync();
+            await context.Response.WriteAsync($"data: {{{Head},\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"lo ✓\"}},\"finish_reason\":null}}]}}\n\n");
+            await context.Response.WriteAsync($"data: {{{Head},\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\n");
+            await context.Response.WriteAsync($"data: {{{Head},\"choices\":[],\"usage\":{{\"prompt_tokens\":9,\"completion_tokens\":3,\"total_tokens\":12}}}}\n\ndata: [DONE]\n\n");
+        }));
+        using var http = new HttpClient { BaseAddress = server.Address };
+        var client = new InferenceClient("llama", http, Short, TimeSpan.FromSeconds(10));
+        ChatMessage[] messages = [new(ChatMessage.System, "Be terse."), new(ChatMessage.User, "Hi"), new(ChatMessage.Assistant, "Hello."), new(ChatMessage.User, "Again")];
+        var settings = new GenerationSettings { MaxTokens = 7, Temperature = 0.5, TopP = 0.9, TopK = 40, Seed = 42 };
+
+        var chunks = await Drain(client.ChatAsync("llama", messages, settings, CancellationToken.None));
+
+        Assert.Equal("Hello ✓", string.Concat(chunks.Select(c => c.Text)));
+        Assert.Equal(["", "Hel", "lo ✓", "", ""], chunks.Select(c => c.Text));
+        Assert.Equal("stop", chunks[3].FinishReason);
+        Assert.Equal(3, chunks[^1].CompletionTokens);
+        Assert.NotNull(sent);
+        Assert.Equal(
+            """[{"role":"system","content":"Be terse."},{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello."},{"role":"user","content":"Again"}]""",
+            sent["messages"]!.ToJsonString());
+        Assert.Equal("llama", sent["model"]!.GetValue<string>());
+        Assert.Equal(7, sent["max_tokens"]!.GetValue<int>());
+        Assert.Equal(0.5, sent["temperature"]!.GetValue<double>());
+        Assert.Equal(0.9, sent["top_p"]!.GetValue<double>());
+        Assert.Equal(40, sent["top_k"]!.GetValue<int>());
+        Assert.Equal(42, sent["seed"]!.GetValue<int>());
+        Assert.True(sent["stream"]!.GetValue<bool>());
+        Assert.True(sent["stream_options"]!["include_usage"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task A_chat_fails_with_the_services_message_and_stops_when_its_caller_cancels()
+    {
+        await using var server = await StubServer.StartAsync(app => app.MapPost("/v1/chat/completions", async (HttpContext context) =>
+        {
+            var body = await context.Request.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>();
+            if (body!["messages"]![0]!["content"]!.GetValue<string>() == "bad")
+            {
+                await Results.Json(new { error = new { message = "Conversation roles must alternate user/assistant/user/assistant/...", type = "invalid_request_error" } }, statusCode: 400)
+                    .ExecuteAsync(context);
+                return;
+            }
+
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Once\"},\"finish_reason\":null}]}\n\n");
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted); // a reply that would go on
+        }));
+        using var http = new HttpClient { BaseAddress = server.Address };
+        var client = new InferenceClient("llama", http, Short, TimeSpan.FromSeconds(30));
+
+        var error = await Assert.ThrowsAsync<InferenceException>(() => Drain(client.ChatAsync("llama", [new(ChatMessage.User, "bad")], new GenerationSettings(), CancellationToken.None)));
+        Assert.Equal("llama answered 400 Bad Request: Conversation roles must alternate user/assistant/user/assistant/...", error.Message);
+
+        using var stop = new CancellationTokenSource();
+        var pieces = new List<string>();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var chunk in client.ChatAsync("llama", [new(ChatMessage.User, "story")], new GenerationSettings(), stop.Token))
+            {
+                pieces.Add(chunk.Text);
+                await stop.CancelAsync(); // Stop, as the playground's button does, once the first piece is in
+            }
+        });
+        Assert.Equal(["Once"], pieces);
+    }
+
     private static async Task<List<CompletionChunk>> Drain(IAsyncEnumerable<CompletionChunk> chunks)
     {
         var list = new List<CompletionChunk>();
