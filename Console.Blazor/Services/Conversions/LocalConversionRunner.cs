@@ -1,5 +1,5 @@
-using AdminConsole.Formatting;
 using System.Collections.Concurrent;
+using AdminConsole.Formatting;
 using AdminConsole.Services.Store;
 using Checkpoints.Conversion;
 

@@ -21,7 +21,7 @@ public class FamilyEngineSoakTests
         var folder = await TinyFamilyFixture.WriteAndConvertAsync(root.Path, family, family.RandomWeights(seed: 5));
         using var generator = await ModelFolder.LoadAsync(folder);
         IReadOnlyList<int>[] prompts = [TinyFamilies.Prompt(9), TinyFamilies.Prompt(3, seed: 1), TinyFamilies.Prompt(14, seed: 2)];
-        var options = prompts.Select(_ => GenerationOptions.SeedDefaults with { MaxNewTokens = 12, StopAtEndOfText = false, Seed = 3 }).ToArray();
+        var options = prompts.Select(_ => GenerationOptions.ExamplePredictorDefaults with { MaxNewTokens = 12, StopAtEndOfText = false, Seed = 3 }).ToArray();
         var expected = generator.Generate(prompts, options, onToken: null).Select(r => r.Tokens).ToList();
         using var pressure = new GarbageCollectionPressure();
         for (var i = 0; i < 30; i++)
