@@ -53,7 +53,7 @@ public static class ModelConverter
         var listing = await source.ListAsync(cancellationToken).ConfigureAwait(false);
         var marker = new CompletionMarker(source.Location, listing.Revision, request.Dtype, 0, 0, EncryptionLabel.Of(request.Encryption));
         // One folder per revision: a file of the same name and size from another revision is never taken for this one's.
-        var downloadRoot = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source.Location);
+        var downloadRoot = request.DownloadFolder ?? DefaultDownloadFolder(request.Output, source);
         var downloads = Path.GetFullPath(Path.Combine(downloadRoot, string.Concat(listing.Revision.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'))));
         var defaultRoot = request.DownloadFolder is null ? downloadRoot : null;
         if (!request.Force && await output.ReadMarkerAsync(cancellationToken).ConfigureAwait(false) is { } existing && existing.SameConversion(marker))
@@ -103,6 +103,12 @@ public static class ModelConverter
         await output.WriteTensorsAsync(toWrite, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         var sideFiles = ModelFiles.SideFiles.Where(name => File.Exists(Path.Combine(local, name))).ToList();
+        if (files.FirstOrDefault(f => ModelFiles.SideFiles.Contains(f.Path) && !sideFiles.Contains(f.Path)) is { } lost)
+        {
+            // A listed config or tokenizer file that vanished (another process cleaned the folder) must not be published without.
+            throw new InvalidDataException($"{lost.Path} of {source.Location} is missing from {local}; the model was not published.");
+        }
+
         for (var i = 0; i < sideFiles.Count; i++)
         {
             progress?.Report(new ConversionProgress(ConversionPhase.Publishing, 0, 0, i, sideFiles.Count, sideFiles[i]));
@@ -126,9 +132,11 @@ public static class ModelConverter
 
     /// <summary>
     /// Beside a folder output (on the PVC, so a restarted job resumes its downloads), else a temp folder named after
-    /// the source.
+    /// the source (so a restart resumes there too). The built-in model has nothing to resume and is written whole, so
+    /// each run gets its own folder: two conversions of it at once must not clean up each other's files.
     /// </summary>
-    private static string DefaultDownloadFolder(string output, string source) => S3Location.IsS3Uri(output)
-        ? Path.Combine(Path.GetTempPath(), "tensorizer-downloads", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(source)))[..16])
+    private static string DefaultDownloadFolder(string output, ICheckpointSource source) => S3Location.IsS3Uri(output)
+        ? Path.Combine(Path.GetTempPath(), "tensorizer-downloads", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(source.Location)))[..16]
+            + (source is BuiltinSource ? $"-{Guid.NewGuid():N}" : ""))
         : Path.Combine(Path.GetFullPath(output), ".download");
 }

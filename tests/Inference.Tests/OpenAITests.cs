@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
-using Inference.Telemetry;
-using Microsoft.Extensions.DependencyInjection;
 using System.Text;
 using System.Text.Json;
+using Inference.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using static Inference.Tests.OpenAIClient;
 
 namespace Inference.Tests;

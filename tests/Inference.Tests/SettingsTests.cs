@@ -65,9 +65,17 @@ public sealed class SettingsTests
     {
         await using var app = Build("Production", new()
         {
-            [SettingNames.ModelName] = "tiny", [SettingNames.ModelPath] = "/models/tiny", [SettingNames.ModelTensors] = "s3://bucket/tiny/model.tensors",
-            [SettingNames.Device] = "cuda:1", [SettingNames.Dtype] = "BF16", [SettingNames.LoadReaders] = "3", [SettingNames.VerifyHashes] = "true",
-            [SettingNames.ExitOnLoadFailure] = "false", [SettingNames.RequireCompleteModel] = "true", [SettingNames.MaxBatchSize] = "5", [SettingNames.QueueCapacity] = "7",
+            [SettingNames.ModelName] = "tiny",
+            [SettingNames.ModelPath] = "/models/tiny",
+            [SettingNames.ModelTensors] = "s3://bucket/tiny/model.tensors",
+            [SettingNames.Device] = "cuda:1",
+            [SettingNames.Dtype] = "BF16",
+            [SettingNames.LoadReaders] = "3",
+            [SettingNames.VerifyHashes] = "true",
+            [SettingNames.ExitOnLoadFailure] = "false",
+            [SettingNames.RequireCompleteModel] = "true",
+            [SettingNames.MaxBatchSize] = "5",
+            [SettingNames.QueueCapacity] = "7",
         });
         var options = Options(app);
         Assert.Equal(
@@ -82,7 +90,9 @@ public sealed class SettingsTests
         // The real program, as a pod missing its storage URI would start it.
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
         };
         start.ArgumentList.Add(typeof(Startup).Assembly.Location);
         start.ArgumentList.Add("--urls");
