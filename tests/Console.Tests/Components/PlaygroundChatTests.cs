@@ -17,7 +17,7 @@ public sealed class PlaygroundChatTests
         context.Services.AddSingleton<IInferenceClients>(new FakeInferenceClients(client));
         var page = context.Render<PlaygroundPage>();
 
-        page.Find("[data-testid=mode-chat]").Click();
+        SwitchToChat(page);
         page.Find("textarea[data-testid=chat-system]").Input("Be terse.");
         page.Find("textarea[data-testid=chat-input]").Input("Hi");
         page.Find("[data-testid=chat-send]").Click();
@@ -64,7 +64,7 @@ public sealed class PlaygroundChatTests
         context.Services.AddSingleton<IInferenceClients>(new FakeInferenceClients(client));
         var page = context.Render<PlaygroundPage>();
 
-        page.Find("[data-testid=mode-chat]").Click();
+        SwitchToChat(page);
         page.Find("textarea[data-testid=chat-input]").Input("Tell me a story");
         page.Find("[data-testid=chat-send]").Click();
         page.WaitForAssertion(() => Assert.Equal("Once", page.Find("[data-testid=chat-reply] [data-testid=chat-content]").TextContent));
@@ -85,7 +85,7 @@ public sealed class PlaygroundChatTests
         context.Services.AddSingleton<IInferenceClients>(new FakeInferenceClients(client));
         var page = context.Render<PlaygroundPage>();
 
-        page.Find("[data-testid=mode-chat]").Click();
+        SwitchToChat(page);
         page.Find("textarea[data-testid=chat-input]").Input("Hi");
         page.Find("[data-testid=chat-send]").Click();
 
@@ -103,13 +103,20 @@ public sealed class PlaygroundChatTests
         context.Services.AddSingleton<IInferenceClients>(new FakeInferenceClients(client));
         var page = context.Render<PlaygroundPage>();
 
-        page.Find("[data-testid=mode-chat]").Click();
+        SwitchToChat(page);
         page.Find("textarea[data-testid=chat-input]").Input("Hi");
         page.Find("[data-testid=chat-send]").Click();
 
         page.WaitForAssertion(() => Assert.Equal(
             "llama answered 503 Service Unavailable: Model with name llama is not ready.", page.Find("[data-testid=prompt-error]").TextContent));
         Assert.Empty(client.Chats);
+    }
+
+    /// <summary>The switch re-renders through MudBlazor's async click handler: wait for the chat form, not a moment.</summary>
+    private static void SwitchToChat(IRenderedComponent<PlaygroundPage> page)
+    {
+        page.Find("[data-testid=mode-chat]").Click();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("textarea[data-testid=chat-input]")), TimeSpan.FromSeconds(30));
     }
 
     private static IEnumerable<string> Contents(IRenderedComponent<PlaygroundPage> page) =>
