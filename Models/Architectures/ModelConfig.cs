@@ -18,6 +18,13 @@ public sealed record ModelConfig(string ModelType, int VocabularySize, int Conte
         init => _endOfTextIds = value;
     }
 
+    /// <summary>A model that ends at any of <paramref name="endOfTextIds"/>; the first is <see cref="EndOfTextId"/> (and the padding id).</summary>
+    public static ModelConfig WithEndOfTextIds(string modelType, int vocabularySize, int contextLength, IReadOnlyList<int> endOfTextIds)
+    {
+        ArgumentNullException.ThrowIfNull(endOfTextIds);
+        return new(modelType, vocabularySize, contextLength, endOfTextIds.Count > 0 ? endOfTextIds[0] : null) { EndOfTextIds = endOfTextIds };
+    }
+
     /// <summary>Reads <c>config.json</c> from a model folder (Hugging Face format).</summary>
     public static JsonDocument ReadJson(string modelFolder)
     {

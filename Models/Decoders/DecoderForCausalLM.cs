@@ -32,10 +32,7 @@ public sealed class DecoderForCausalLM : TransformerForCausalLM
     public DecoderConfig DecoderConfig { get; }
 
     public override ModelConfig Config =>
-        new(DecoderConfig.ModelType, DecoderConfig.VocabSize, DecoderConfig.ContextLength, DecoderConfig.EosTokenIds.Count > 0 ? DecoderConfig.EosTokenIds[0] : null)
-        {
-            EndOfTextIds = DecoderConfig.EosTokenIds,
-        };
+        ModelConfig.WithEndOfTextIds(DecoderConfig.ModelType, DecoderConfig.VocabSize, DecoderConfig.ContextLength, DecoderConfig.EosTokenIds);
 
     public override Device Device => model.embed_tokens.weight!.device;
 

@@ -31,10 +31,7 @@ public sealed class GptNeoxForCausalLM : TransformerForCausalLM
     public GptNeoxConfig GptNeoxConfig { get; }
 
     public override ModelConfig Config =>
-        new("gpt_neox", GptNeoxConfig.VocabSize, GptNeoxConfig.ContextLength, GptNeoxConfig.EosTokenIds.Count > 0 ? GptNeoxConfig.EosTokenIds[0] : null)
-        {
-            EndOfTextIds = GptNeoxConfig.EosTokenIds,
-        };
+        ModelConfig.WithEndOfTextIds("gpt_neox", GptNeoxConfig.VocabSize, GptNeoxConfig.ContextLength, GptNeoxConfig.EosTokenIds);
 
     public override Device Device => gpt_neox.embed_in.weight!.device;
 
