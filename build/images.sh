@@ -8,17 +8,21 @@
 # Images are named REGISTRY/tensorizer-dotnet/NAME:TAG (without --registry: tensorizer-dotnet/NAME:TAG), the names
 # `dotnet run --project AppHost -- publish --registry REGISTRY --tag TAG` writes into the manifests.
 #   --push          push to REGISTRY (credentials from ~/.docker/config.json, as `docker login` leaves them)
-#   (default)       write NAME.tar.gz archives to --archive-dir (default artifacts/images), for `podman load`,
-#                   `docker load` or `skopeo copy docker-archive:...`
+#   (default)       write NAME.tar.gz archives to --archive-dir (default artifacts/images), for `podman load`
 #   --tag           default: the product's Version in Directory.Build.props
 #   --base          the base image (default: Microsoft's mcr.microsoft.com/dotnet/runtime-deps for self-contained apps)
-#   --torch-backend cuda: the GPU build of the inference and downloader images (TorchSharp-cuda-linux); not served
-#                   to the project's build machine, so it cannot be built there
+#   --debian-base   no registry outside needed (as on the project's build machine): makes a Debian 12 base with
+#                   debootstrap (root file system cached in ~/.cache/tensorizer-dotnet/container-base), commits it with
+#                   buildah and serves it to the SDK from a docker-registry on 127.0.0.1 for the build; needs root and
+#                   `apt-get install -y debootstrap buildah docker-registry`; removes its registry and storage after
+#   --torch-backend cuda: the GPU build (TorchSharp-cuda-linux; use with --only inference); the package is not
+#                   served to the project's build machine, so it cannot be built there
+#   --artifacts-path where the Release build goes (default artifacts/image-build), apart from bin/ and obj/
 # Prints each image's archive size, its application layer and the libtorch part of it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-registry="" tag="" push=false archive_dir="" base="" backend=cpu artifacts="$root/artifacts/image-build" only=()
+registry="" tag="" push=false archive_dir="" base="" debian_base=false backend=cpu artifacts="$root/artifacts/image-build" only=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --registry) registry="${2%/}"; shift 2 ;;
@@ -26,10 +30,11 @@ while [[ $# -gt 0 ]]; do
     --push) push=true; shift ;;
     --archive-dir) archive_dir="$2"; shift 2 ;;
     --base) base="$2"; shift 2 ;;
+    --debian-base) debian_base=true; shift ;;
     --torch-backend) backend="$2"; shift 2 ;;
     --artifacts-path) artifacts="$2"; shift 2 ;;
     --only) only+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '/^# Builds/,/^# Prints/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown option $1 (--help lists them)" >&2; exit 2 ;;
   esac
 done
@@ -57,6 +62,64 @@ if [[ ${#only[@]} -gt 0 ]]; then
     [[ -n "${projects[$name]:-}" ]] || { echo "error: --only '$name' is not inference, downloader or console" >&2; exit 2; }
   done
   names=("${only[@]}")
+fi
+
+if $debian_base; then
+  [[ -z "$base" ]] || { echo "error: --base and --debian-base exclude each other" >&2; exit 2; }
+  [[ $EUID -eq 0 ]] || { echo "error: --debian-base needs root (debootstrap, buildah's storage)" >&2; exit 2; }
+  for tool in debootstrap buildah docker-registry; do
+    command -v "$tool" >/dev/null 2>&1 || [[ -x "/usr/sbin/$tool" ]] || {
+      echo "error: --debian-base needs $tool: apt-get install -y debootstrap buildah docker-registry" >&2; exit 2; }
+  done
+  export PATH="$PATH:/usr/sbin:/sbin"
+
+  # The root file system, made once: Debian 12 minbase with .NET's dependencies and the images' user (1654, "app").
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/tensorizer-dotnet/container-base"
+  rootfs="$cache/bookworm-minbase-1"   # bump the number when the packages or the set-up change
+  if [[ ! -d "$rootfs" ]]; then
+    mkdir -p "$cache"
+    partial="$(mktemp -d "$cache/.partial-XXXXXX")"
+    echo "== debootstrap bookworm (cached in $rootfs)"
+    debootstrap --variant=minbase --include=libicu72,libssl3,zlib1g,ca-certificates,libstdc++6,libgcc-s1 \
+      bookworm "$partial" http://deb.debian.org/debian >"$partial.log" 2>&1 || { cat "$partial.log" >&2; rm -rf "$partial" "$partial.log"; exit 1; }
+    rm -f "$partial.log"
+    echo 'app:x:1654:1654:app:/home/app:/usr/sbin/nologin' >>"$partial/etc/passwd"
+    echo 'app:x:1654:' >>"$partial/etc/group"
+    mkdir -p "$partial/home/app" && chown 1654:1654 "$partial/home/app"
+    rm -rf "$partial"/var/cache/apt/archives/*.deb "$partial"/var/lib/apt/lists/*
+    mv -T "$partial" "$rootfs" 2>/dev/null || rm -rf "$partial"   # another run may have cached it first
+  fi
+
+  # buildah's storage, the registry's storage and the SDK's layer cache in one temporary folder, removed on exit.
+  work="$(mktemp -d -t tensorizer-images-XXXXXX)"
+  registry_pid=""
+  cleanup() {
+    if [[ -n "$registry_pid" ]]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+  }
+  trap cleanup EXIT
+  export CONTAINERS_STORAGE_CONF="$work/storage.conf" XDG_CACHE_HOME="$work/sdk-cache"
+  printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$work/graph" "$work/run" >"$CONTAINERS_STORAGE_CONF"
+
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$work/registry" "$port" >"$work/registry.yml"
+  docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 100); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/v2/', timeout=1)" 2>/dev/null && break
+    kill -0 "$registry_pid" 2>/dev/null || { cat "$work/registry.log" >&2; exit 1; }
+    sleep 0.1
+  done
+
+  # The SDK speaks plain HTTP to registries named localhost.
+  base="localhost:$port/tensorizer-dotnet/base:bookworm"
+  echo "== base image $base"
+  ctr="$(buildah from scratch)"
+  buildah copy "$ctr" "$rootfs/" / >/dev/null
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --env APP_UID=1654 "$ctr"
+  buildah commit --quiet --rm "$ctr" localhost/tensorizer-dotnet-base:bookworm >/dev/null
+  buildah push --quiet --tls-verify=false localhost/tensorizer-dotnet-base:bookworm "docker://$base"
 fi
 
 summary=()
