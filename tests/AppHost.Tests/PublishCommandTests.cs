@@ -99,6 +99,24 @@ public sealed class PublishCommandTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("kserve")]
+    [InlineData("t9k")]
+    public async Task TheServiceAndTheConsoleRunTheirImagesEntrypointWithoutArguments(string platform)
+    {
+        var (code, _, error) = await PublishAsync("--platform", platform);
+        Assert.True(code == PublishCommand.Success, error);
+        var serving = YamlJson.Documents(await File.ReadAllTextAsync(Path.Combine(_folder, "serving.yaml")));
+        var console = YamlJson.Documents(await File.ReadAllTextAsync(Path.Combine(_folder, "console.yaml")));
+        var runtime = serving[0]!["spec"]!["containers"] ?? serving[0]!["spec"]!["template"]!["spec"]!["containers"];
+        var deployment = console.Single(d => (string?)d!["kind"] == "Deployment")!["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        foreach (var container in new[] { runtime![0]!, deployment })
+        {
+            Assert.Null(container["command"]); // /app/Inference, /app/Console.Blazor (build/Containers.targets)
+            Assert.Null(container["args"]);
+        }
+    }
+
     [Fact]
     public async Task TheConverterRunsTheImagesEntrypointAsItsNonRootUserOnTheClaim()
     {
