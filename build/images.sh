@@ -78,7 +78,7 @@ if $debian_base; then
   rootfs="$cache/bookworm-minbase-1"   # bump the number when the packages or the set-up change
   if [[ ! -d "$rootfs" ]]; then
     mkdir -p "$cache"
-    partial="$(mktemp -d "$cache/.partial-XXXXXX")"
+    partial="$(mktemp -d "$cache/.partial-XXXXXX")" && chmod 755 "$partial"   # the image's /
     echo "== debootstrap bookworm (cached in $rootfs)"
     debootstrap --variant=minbase --include=libicu72,libssl3,zlib1g,ca-certificates,libstdc++6,libgcc-s1 \
       bookworm "$partial" http://deb.debian.org/debian >"$partial.log" 2>&1 || { cat "$partial.log" >&2; rm -rf "$partial" "$partial.log"; exit 1; }
