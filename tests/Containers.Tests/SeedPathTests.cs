@@ -105,6 +105,7 @@ public sealed class SeedPathTests(ContainerHost host, ITestOutputHelper output) 
         Assert.Equal(ProductVersion(), labels.GetProperty("org.opencontainers.image.version").GetString());
         Assert.Equal($"tensorizer-dotnet/{name}", labels.GetProperty("org.opencontainers.image.title").GetString());
         Assert.False(string.IsNullOrEmpty(labels.GetProperty("org.opencontainers.image.description").GetString()));
+        Assert.Equal(torch ? "cpu" : null, labels.TryGetProperty("dev.tensorizer.torch-backend", out var backend) ? backend.GetString() : null);
 
         var environment = config.GetProperty("Env").EnumerateArray().Select(e => e.GetString()!).ToList();
         Assert.DoesNotContain(environment, e => SecretName(e[..e.IndexOf('=', StringComparison.Ordinal)]));
