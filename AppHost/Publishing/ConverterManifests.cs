@@ -43,6 +43,7 @@ internal static class ConverterManifests
         Spec = new V1PodSpec
         {
             RestartPolicy = "Never",
+            SecurityContext = Kube.WritesVolume(),
             Containers =
             [
                 new V1Container

@@ -42,11 +42,37 @@ public sealed partial record DeploymentOptions
     /// <summary>Null: the cluster's default storage class (as the seed).</summary>
     public string? StorageClass { get; init; }
 
-    public string InferenceImage { get; init; } = "tensorizer-dotnet/inference:0.1.0";
+    /// <summary>The images' repository prefix, as the projects name them (<c>ContainerRepository</c>, build/Containers.targets).</summary>
+    public const string ImageRepository = "tensorizer-dotnet";
 
-    public string DownloaderImage { get; init; } = "tensorizer-dotnet/downloader:0.1.0";
+    /// <summary>The product's version (<c>Version</c> in Directory.Build.props), which <c>build/images.sh</c> tags the images with by default.</summary>
+    public const string DefaultTag = "0.1.0";
 
-    public string ConsoleImage { get; init; } = "tensorizer-dotnet/console:0.1.0";
+    /// <summary>
+    /// Where <c>build/images.sh --registry</c> pushed the images (<c>registry.example:5000</c>, <c>ghcr.io/org</c>); null: none,
+    /// the images are named <c>tensorizer-dotnet/NAME:TAG</c>, as an archive loaded into a node's runtime names them.
+    /// </summary>
+    public string? Registry { get; init; }
+
+    /// <summary>The images' tag, as <c>build/images.sh --tag</c> built them.</summary>
+    public string Tag { get; init; } = DefaultTag;
+
+    /// <summary><c>REGISTRY/tensorizer-dotnet/inference:TAG</c> unless set (<c>--inference-image</c>).</summary>
+    public string InferenceImage { get => _inferenceImage ?? ImageName("inference"); init => _inferenceImage = value; }
+
+    /// <summary><c>REGISTRY/tensorizer-dotnet/downloader:TAG</c> unless set (<c>--downloader-image</c>).</summary>
+    public string DownloaderImage { get => _downloaderImage ?? ImageName("downloader"); init => _downloaderImage = value; }
+
+    /// <summary><c>REGISTRY/tensorizer-dotnet/console:TAG</c> unless set (<c>--console-image</c>).</summary>
+    public string ConsoleImage { get => _consoleImage ?? ImageName("console"); init => _consoleImage = value; }
+
+    private readonly string? _inferenceImage;
+    private readonly string? _downloaderImage;
+    private readonly string? _consoleImage;
+
+    /// <summary>The name <c>build/images.sh</c> gives an image for this registry and tag.</summary>
+    public string ImageName(string name) =>
+        $"{(string.IsNullOrEmpty(Registry) ? "" : Registry.TrimEnd('/') + "/")}{ImageRepository}/{name}:{Tag}";
 
     /// <summary>The checkpoint the converter fetches: the seed's ModelScope GPT-J-6B.</summary>
     public string Source { get; init; } = "modelscope://AI-ModelScope/gpt-j-6b";
@@ -123,6 +149,16 @@ public sealed partial record DeploymentOptions
             }
         }
 
+        if (Registry is { } registry && !RegistryName().IsMatch(registry.TrimEnd('/')))
+        {
+            problems.Add($"--registry '{registry}' is not a registry host with an optional port and path (e.g. registry.example:5000/team), without a scheme.");
+        }
+
+        if (!TagName().IsMatch(Tag))
+        {
+            problems.Add($"--tag '{Tag}' is not an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-').");
+        }
+
         if (AccessMode is not ("ReadWriteOnce" or "ReadWriteMany" or "ReadOnlyMany" or "ReadWriteOncePod"))
         {
             problems.Add($"--access-mode '{AccessMode}' is not one of ReadWriteOnce, ReadWriteMany, ReadOnlyMany, ReadWriteOncePod.");
@@ -163,6 +199,13 @@ public sealed partial record DeploymentOptions
 
         return problems;
     }
+
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    private static partial Regex TagName();
+
+    /// <summary>A host (name or IPv4), an optional port, an optional path of lower-case components (the distribution spec's grammar, simplified).</summary>
+    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")]
+    private static partial Regex RegistryName();
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     private static partial Regex DnsLabel();

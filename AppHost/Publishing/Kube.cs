@@ -26,6 +26,15 @@ internal static class Kube
 
     public static V1EnvVar Env(string name, string value) => new() { Name = name, Value = value };
 
+    /// <summary>The images' non-root user (<c>ContainerUser</c>, build/Containers.targets; "app" in Microsoft's images).</summary>
+    public const long ImageUser = 1654;
+
+    /// <summary>
+    /// For a pod whose image writes the model volume: the image's non-root user, and the volume's files given to its group
+    /// (<c>fsGroup</c>), since a fresh claim's root belongs to root.
+    /// </summary>
+    public static V1PodSecurityContext WritesVolume() => new() { RunAsNonRoot = true, RunAsUser = ImageUser, RunAsGroup = ImageUser, FsGroup = ImageUser };
+
     /// <summary>Limits, and requests equal to them (guaranteed QoS: a 40–64Gi pod should not be the first one evicted).</summary>
     public static V1ResourceRequirements Resources(string cpu, string memory, int gpus = 0)
     {

@@ -26,6 +26,9 @@ public sealed class PublishCommandTests : IDisposable
     [InlineData("--startup-seconds", "5", "--startup-seconds 5 is less than 10")]
     [InlineData("--storage-class", "Fast_NVMe", "--storage-class 'Fast_NVMe' is not a Kubernetes name")]
     [InlineData("--encryption-secret", "Model_Key", "--encryption-secret 'Model_Key' is not a Kubernetes name")]
+    [InlineData("--registry", "https://registry.example", "--registry 'https://registry.example' is not a registry host")]
+    [InlineData("--tag", "-rc1", "--tag '-rc1' is not an image tag")]
+    [InlineData("--inference-image", "registry.example/inference 2", "--inference-image 'registry.example/inference 2' is not an image reference")]
     public async Task ABadOptionIsRefusedAndNamed(string option, string value, string message)
     {
         var (code, output, error) = await PublishAsync(option, value);
@@ -63,6 +66,67 @@ public sealed class PublishCommandTests : IDisposable
         Assert.Equal(
             "convert --source builtin://tiny-gptj --output /mnt/tiny --dtype float32",
             string.Join(' ', converter["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray()));
+    }
+
+    [Fact]
+    public async Task RegistryAndTagNameTheImagesBuildImagesBuiltAndAnImageOptionOverridesOne()
+    {
+        var (code, _, error) = await PublishAsync("--registry", "registry.example:5000/ml/", "--tag", "0.2.0-rc1", "--console-image", "registry.example/console:own");
+        Assert.True(code == PublishCommand.Success, error);
+        var converter = YamlJson.Single(await File.ReadAllTextAsync(Path.Combine(_folder, "converter.yaml")))!;
+        var serving = YamlJson.Documents(await File.ReadAllTextAsync(Path.Combine(_folder, "serving.yaml")));
+        var console = YamlJson.Documents(await File.ReadAllTextAsync(Path.Combine(_folder, "console.yaml")));
+        var deployment = console.Single(d => (string?)d!["kind"] == "Deployment")!["spec"]!["template"]!["spec"]!["containers"]![0]!;
+
+        Assert.Equal("registry.example:5000/ml/tensorizer-dotnet/downloader:0.2.0-rc1", (string?)converter["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+        Assert.Equal("registry.example:5000/ml/tensorizer-dotnet/inference:0.2.0-rc1", (string?)serving[0]!["spec"]!["containers"]![0]!["image"]);
+        Assert.Equal("registry.example/console:own", (string?)deployment["image"]);
+
+        // The console starts its own conversion Jobs with the same downloader image.
+        Assert.Contains(deployment["env"]!.AsArray(), e => (string?)e!["name"] == "Converter__Image" && (string?)e["value"] == "registry.example:5000/ml/tensorizer-dotnet/downloader:0.2.0-rc1");
+    }
+
+    [Fact]
+    public void TheDefaultTagIsTheProductVersionTheImagesAreTaggedWith()
+    {
+        var props = File.ReadAllText(Path.Combine(TestData.RepositoryRoot, "Directory.Build.props"));
+        Assert.Contains($"<Version>{DeploymentOptions.DefaultTag}</Version>", props, StringComparison.Ordinal);
+        Assert.Equal($"tensorizer-dotnet/inference:{DeploymentOptions.DefaultTag}", new DeploymentOptions().InferenceImage);
+        foreach (var (project, name) in new[] { ("Inference/Inference.csproj", "inference"), ("Downloader/Downloader.csproj", "downloader"), ("Console.Blazor/Console.Blazor.csproj", "console") })
+        {
+            var text = File.ReadAllText(Path.Combine(TestData.RepositoryRoot, project));
+            Assert.Contains($"<ContainerRepository>{DeploymentOptions.ImageRepository}/{name}</ContainerRepository>", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("kserve")]
+    [InlineData("t9k")]
+    public async Task TheServiceAndTheConsoleRunTheirImagesEntrypointWithoutArguments(string platform)
+    {
+        var (code, _, error) = await PublishAsync("--platform", platform);
+        Assert.True(code == PublishCommand.Success, error);
+        var serving = YamlJson.Documents(await File.ReadAllTextAsync(Path.Combine(_folder, "serving.yaml")));
+        var console = YamlJson.Documents(await File.ReadAllTextAsync(Path.Combine(_folder, "console.yaml")));
+        var runtime = serving[0]!["spec"]!["containers"] ?? serving[0]!["spec"]!["template"]!["spec"]!["containers"];
+        var deployment = console.Single(d => (string?)d!["kind"] == "Deployment")!["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        foreach (var container in new[] { runtime![0]!, deployment })
+        {
+            Assert.Null(container["command"]); // /app/Inference, /app/Console.Blazor (build/Containers.targets)
+            Assert.Null(container["args"]);
+        }
+    }
+
+    [Fact]
+    public async Task TheConverterRunsTheImagesEntrypointAsItsNonRootUserOnTheClaim()
+    {
+        var (code, _, error) = await PublishAsync();
+        Assert.True(code == PublishCommand.Success, error);
+        var pod = YamlJson.Single(await File.ReadAllTextAsync(Path.Combine(_folder, "converter.yaml")))!["spec"]!["template"]!["spec"]!;
+        var container = pod["containers"]![0]!;
+        Assert.Null(container["command"]); // the image's entrypoint (/app/downloader) runs the args
+        Assert.Equal("convert", (string?)container["args"]![0]);
+        Assert.Equal((true, 1654, 1654), ((bool?)pod["securityContext"]!["runAsNonRoot"], (int?)pod["securityContext"]!["runAsUser"], (int?)pod["securityContext"]!["fsGroup"]));
     }
 
     [Fact]

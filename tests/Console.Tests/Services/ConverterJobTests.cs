@@ -27,6 +27,14 @@ public sealed class ConverterJobTests
     }
 
     [Fact]
+    public void The_job_runs_as_the_downloader_images_non_root_user_and_owns_the_claims_files()
+    {
+        var pod = ConverterJob.Build("convert-tiny-abc", Tiny, "/mnt/models/tiny", new ConverterOptions { Image = "downloader:1", Pvc = "models" }).Spec.Template.Spec;
+        Assert.Equal((true, 1654L, 1654L), (pod.SecurityContext.RunAsNonRoot, pod.SecurityContext.RunAsUser, pod.SecurityContext.FsGroup));
+        Assert.Null(pod.Containers[0].Command); // the image's entrypoint runs `convert ...`
+    }
+
+    [Fact]
     public void Without_a_secret_the_job_has_no_key()
     {
         var pod = ConverterJob.Build("convert-tiny-abc", Tiny, "/tmp/tiny", new ConverterOptions { Image = "downloader:1" }).Spec.Template.Spec;

@@ -19,6 +19,9 @@ public static class ConverterJob
     private const string KeyMountPath = "/var/run/secrets/tensorizer";
     private const string KeyName = "key";
 
+    /// <summary>The Downloader image's non-root user (<c>ContainerUser</c> in build/Containers.targets).</summary>
+    public const long ImageUser = 1654;
+
     public static V1Job Build(string name, ConversionSpec spec, string output, ConverterOptions options)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -62,6 +65,9 @@ public static class ConverterJob
                     Spec = new V1PodSpec
                     {
                         RestartPolicy = "Never",
+
+                        // The Downloader image runs as a non-root user (1654, build/Containers.targets): the claim's files go to its group.
+                        SecurityContext = new V1PodSecurityContext { RunAsNonRoot = true, RunAsUser = ImageUser, RunAsGroup = ImageUser, FsGroup = ImageUser },
                         Containers = [container],
                         Volumes = NullIfEmpty([
                             .. options.Pvc is { } claim
