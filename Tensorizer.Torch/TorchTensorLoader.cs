@@ -206,10 +206,14 @@ public static class TorchTensorLoader
         public ITensorTarget TargetFor(Tensor tensor, TensorEntry entry) => tensor.device_type switch
         {
             DeviceType.CPU when tensor.dtype == TorchDtypes.ToScalarType(entry.Dtype.ElementType) => new CpuTensorTarget(tensor),
-            DeviceType.CPU => new CastingCpuTarget(tensor, entry.Dtype.ElementType, _scratch ??= new ScratchBuffers(options.Load.ChunkSize)),
+            DeviceType.CPU => new CastingCpuTarget(tensor, entry.Dtype.ElementType, _scratch ??= new ScratchBuffers(options.Load.ChunkSize, options.Load.Readers)),
             _ => new StagedDeviceTarget(tensor, _staging ??= new PinnedStagingPool(options.StagingBuffers, options.Load.ChunkSize)),
         };
 
-        public void Dispose() => _staging?.Dispose();
+        public void Dispose()
+        {
+            _staging?.Dispose();
+            _scratch?.Dispose();
+        }
     }
 }
