@@ -119,12 +119,15 @@ public static class ModelFolder
     /// names), else <c>model.safetensors</c> (<see cref="ModelFiles.WeightsFiles"/>).
     /// </summary>
     /// <exception cref="FileNotFoundException">The folder holds none of them.</exception>
-    public static string WeightsIn(string folder)
+    public static string WeightsIn(string folder) =>
+        FindWeights(folder) ?? throw new FileNotFoundException(
+            $"{folder} holds no weights: none of {string.Join(", ", ModelFiles.WeightsFiles)}.", Path.Combine(folder, TensorsFile));
+
+    /// <summary>The weights of a local folder as <see cref="WeightsIn"/> finds them; null when it holds none.</summary>
+    public static string? FindWeights(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        return ModelFiles.WeightsFiles.Select(name => Path.Combine(folder, name)).FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException(
-                $"{folder} holds no weights: none of {string.Join(", ", ModelFiles.WeightsFiles)}.", Path.Combine(folder, TensorsFile));
+        return ModelFiles.WeightsFiles.Select(name => Path.Combine(folder, name)).FirstOrDefault(File.Exists);
     }
 
     /// <summary>

@@ -77,7 +77,8 @@ public sealed partial class ModelHost(
                 await ModelCompleteness.CheckAsync(modelPath, folder, _options.RequireCompleteModel, logger, stoppingToken);
             }
 
-            location = _options.TensorsLocation ?? resolved?.Weights ?? ModelFolder.WeightsIn(folder);
+            // A folder without weights fails in the load itself, after config.json (whose absence says more).
+            location = _options.TensorsLocation ?? resolved?.Weights ?? ModelFolder.FindWeights(folder) ?? Path.Combine(folder, ModelFolder.TensorsFile);
             // The load proper (open, read, copy), not building the embedded default: its clock and start time agree.
             _clock.Restart();
             _startedAt = DateTimeOffset.UtcNow;
