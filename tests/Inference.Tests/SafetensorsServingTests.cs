@@ -63,6 +63,52 @@ public sealed class SafetensorsServingTests(MotoServerFixture moto) : IClassFixt
     }
 
     [Fact]
+    public async Task A_bf16_checkpoint_is_cast_while_read_to_the_service_dtype_and_answers_as_its_bf16_conversion()
+    {
+        using var root = new TempDirectory("serve-safetensors-bf16-");
+        var fp32 = root.File("fp32");
+        await TinyCheckpoint.WriteShardedSafetensorsAsync(root.File("original"), fp32);
+        // The same checkpoint in bf16, as many are published: each shard's tensors cast as the converter casts.
+        var bf16 = root.File("bf16");
+        Directory.CreateDirectory(bf16);
+        foreach (var file in Directory.GetFiles(fp32))
+        {
+            if (!file.EndsWith(".safetensors", StringComparison.Ordinal))
+            {
+                File.Copy(file, Path.Combine(bf16, Path.GetFileName(file)));
+                continue;
+            }
+
+            await using var shard = await Tensorizer.Reading.SafetensorsCheckpoint.OpenAsync(file);
+            var bytes = await shard.ReadBytesAsync();
+            Checkpoints.Formats.SafetensorsWriter.Write(Path.Combine(bf16, Path.GetFileName(file)), shard.Tensors.Select(t =>
+            {
+                var cast = new byte[t.ElementCount * 2];
+                Tensorizer.Casting.ElementCasts.Cast(bytes[t.Name.Text], t.Dtype.ElementType, cast, Tensorizer.Format.TensorElementType.BFloat16);
+                return (t.Name.Text, "BF16", t.Shape.ToArray(), cast);
+            }));
+        }
+
+        var converted = root.File("converted");
+        await ModelConverter.ConvertAsync(new ConversionRequest { Source = bf16, Output = converted, Dtype = "keep" });
+        var (expected, _) = await CompleteAsync(new() { [SettingNames.ModelPath] = converted, [SettingNames.Dtype] = "float32" });
+
+        var (text, status) = await CompleteAsync(new() { [SettingNames.ModelPath] = bf16, [SettingNames.Dtype] = "float32" });
+
+        Assert.Equal(expected, text);
+        Assert.Equal(Directory.GetFiles(bf16, "*.safetensors").Sum(f => new FileInfo(f).Length) - Directory.GetFiles(bf16, "*.safetensors").Sum(HeaderBytes), status.GetProperty("totalBytes").GetInt64());
+    }
+
+    /// <summary>The length prefix and JSON header of a safetensors file: what is not tensor data.</summary>
+    private static long HeaderBytes(string file)
+    {
+        using var stream = File.OpenRead(file);
+        var prefix = new byte[8];
+        stream.ReadExactly(prefix);
+        return 8 + BitConverter.ToInt64(prefix);
+    }
+
+    [Fact]
     public async Task A_folder_with_both_formats_serves_model_tensors()
     {
         using var root = new TempDirectory("serve-both-");
