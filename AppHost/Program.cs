@@ -19,8 +19,12 @@ var moto = s3 is null ? null : builder.AddExecutable("s3", "moto_server", builde
     .WithHttpHealthCheck("/");
 var modelLocation = s3 is null ? store.ModelFolder : LocalS3Store.ModelPrefix(store.ModelName);
 
+// The direct path, with --Checkpoint LOCATION: the service loads a Hugging Face checkpoint as it is (a folder or S3
+// prefix of safetensors, or hf://org/name[@revision] streamed from the Hub), with no conversion step.
+var checkpoint = builder.Configuration["Checkpoint"] is { Length: > 0 } direct ? direct : null;
+
 // The seed's download job, locally: the embedded tiny GPT-J converted into the model store (skipped when already complete).
-var downloader = builder.AddProject<Projects.Downloader>("downloader")
+var downloader = checkpoint is not null ? null : builder.AddProject<Projects.Downloader>("downloader")
     .WithArgs(["convert", "--source", LocalModelStore.Source, "--output", modelLocation, "--dtype", LocalModelStore.Dtype, .. s3 is null ? Array.Empty<string>() : ["--create-bucket"]])
     .WithS3(s3, moto);
 
@@ -31,12 +35,23 @@ var inferencePort = builder.Configuration.GetValue("InferencePort", 8080);
 var inference = builder.AddProject<Projects.Inference>("inference")
     .WithHttpEndpoint(port: inferencePort == 0 ? null : inferencePort)
     .WithEnvironment(SettingNames.ModelName, store.ModelName)
-    .WithEnvironment(SettingNames.ModelPath, modelLocation)
+    .WithEnvironment(SettingNames.ModelPath, checkpoint ?? modelLocation)
     .WithEnvironment(SettingNames.Device, "cpu")
     .WithEnvironment(SettingNames.Dtype, LocalModelStore.Dtype)
     .WithHttpHealthCheck($"/v2/models/{store.ModelName}/ready")
-    .WithS3(s3, moto)
-    .WaitForCompletion(downloader);
+    .WithS3(s3, moto);
+foreach (var hubSetting in new[] { "HF_TOKEN", "HF_ENDPOINT", "MODELSCOPE_API_TOKEN", "MODELSCOPE_ENDPOINT" })
+{
+    if (builder.Configuration[hubSetting] is { Length: > 0 } value)
+    {
+        inference.WithEnvironment(hubSetting, value); // the Hub's token and mirror, for hf:// and modelscope:// checkpoints
+    }
+}
+
+if (downloader is not null)
+{
+    inference.WaitForCompletion(downloader);
+}
 
 // The admin console: the same model store (conversions run in its process), the service found by service discovery.
 builder.AddProject<Projects.Console_Blazor>("console")

@@ -9,6 +9,18 @@ public static class ModelFiles
 {
     public const string TensorsFile = "model.tensors";
 
+    /// <summary>A sharded safetensors checkpoint's index, as Hugging Face publishes it.</summary>
+    public const string SafetensorsIndexFile = Tensorizer.Format.SafetensorsIndex.FileName;
+
+    /// <summary>An unsharded safetensors checkpoint's weights.</summary>
+    public const string SafetensorsFile = Tensorizer.Format.SafetensorsIndex.SingleFileName;
+
+    /// <summary>
+    /// The weights a model folder may hold, in order of preference: the converted <c>model.tensors</c> (hashes,
+    /// encryption), else the checkpoint's own safetensors, sharded or not, served as they are.
+    /// </summary>
+    public static readonly IReadOnlyList<string> WeightsFiles = [TensorsFile, SafetensorsIndexFile, SafetensorsFile];
+
     /// <summary>The files beside <c>model.tensors</c> (as the seed's converter copies them), when present.</summary>
     public static readonly IReadOnlyList<string> SideFiles =
     [

@@ -6,7 +6,10 @@ using static TorchSharp.torch;
 
 namespace Tensorizer.Torch;
 
-/// <summary>Loads a <c>.tensors</c> file into TorchSharp: a name→tensor dictionary, or the tensors of a module.</summary>
+/// <summary>
+/// Loads weights into TorchSharp, a <c>.tensors</c> file or a safetensors checkpoint alike (both are an
+/// <see cref="ITensorCheckpoint"/> on the same parallel loader): a name→tensor dictionary, or the tensors of a module.
+/// </summary>
 public static class TorchTensorLoader
 {
     /// <summary>
@@ -14,14 +17,14 @@ public static class TorchTensorLoader
     /// <see cref="TorchLoadOptions.Dtype"/>, floating CPU tensors are cast chunk by chunk while they are read.
     /// </summary>
     public static async Task<Dictionary<string, Tensor>> LoadTensorsAsync(
-        this TensorFile file,
+        this ITensorCheckpoint file,
         TorchLoadOptions? options = null,
         IProgress<LoadProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
         options ??= TorchLoadOptions.Default;
-        var entries = file.Index.Where(options.Filter ?? (_ => true)).ToList();
+        var entries = file.Tensors.Where(options.Filter ?? (_ => true)).ToList();
         var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
@@ -54,7 +57,7 @@ public static class TorchTensorLoader
     /// registered on their submodule, as upstream's <c>load_into_module</c> does.
     /// </summary>
     public static async Task<ModuleLoadResult> LoadIntoAsync(
-        this TensorFile file,
+        this ITensorCheckpoint file,
         nn.Module module,
         TorchLoadOptions? options = null,
         IProgress<LoadProgress>? progress = null,
@@ -66,7 +69,7 @@ public static class TorchTensorLoader
         var own = module.named_parameters().Select(p => (p.name, tensor: (Tensor)p.parameter))
             .Concat(module.named_buffers().Select(b => (b.name, tensor: b.buffer)))
             .ToDictionary(t => t.name, t => t.tensor, StringComparer.Ordinal);
-        var entries = file.Index.Where(options.Filter ?? (_ => true)).ToList();
+        var entries = file.Tensors.Where(options.Filter ?? (_ => true)).ToList();
         foreach (var entry in entries.Where(e => !own.ContainsKey(e.Name.Text) && e.Kind != TensorKind.Buffer))
         {
             throw new TensorizerException($"The module has no parameter or buffer named '{entry.Name}' (stored as {entry.Kind}).");
@@ -203,10 +206,14 @@ public static class TorchTensorLoader
         public ITensorTarget TargetFor(Tensor tensor, TensorEntry entry) => tensor.device_type switch
         {
             DeviceType.CPU when tensor.dtype == TorchDtypes.ToScalarType(entry.Dtype.ElementType) => new CpuTensorTarget(tensor),
-            DeviceType.CPU => new CastingCpuTarget(tensor, entry.Dtype.ElementType, _scratch ??= new ScratchBuffers(options.Load.ChunkSize)),
+            DeviceType.CPU => new CastingCpuTarget(tensor, entry.Dtype.ElementType, _scratch ??= new ScratchBuffers(options.Load.ChunkSize, options.Load.Readers)),
             _ => new StagedDeviceTarget(tensor, _staging ??= new PinnedStagingPool(options.StagingBuffers, options.Load.ChunkSize)),
         };
 
-        public void Dispose() => _staging?.Dispose();
+        public void Dispose()
+        {
+            _staging?.Dispose();
+            _scratch?.Dispose();
+        }
     }
 }

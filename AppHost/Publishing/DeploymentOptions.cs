@@ -106,7 +106,32 @@ public sealed partial record DeploymentOptions
     /// <summary>The model's folder inside the volume: the PVC root holds one folder per model.</summary>
     public string ModelDirectory => ModelName;
 
-    public string StorageUri => $"pvc://{PvcName}/{ModelDirectory}";
+    /// <summary>
+    /// The direct path: the checkpoint the service loads as it is, with no converter Job (<c>pvc://claim/folder</c>,
+    /// <c>s3://bucket/prefix/</c>, <c>http(s)://…</c>, <c>hf://org/name[@revision]</c>, <c>modelscope://…</c>), holding
+    /// safetensors or <c>model.tensors</c>; null: the seed's path, converted onto the volume.
+    /// </summary>
+    public string? CheckpointUri { get; init; }
+
+    /// <summary>Whether the service reads a checkpoint directly (<see cref="CheckpointUri"/>) rather than the converter's output.</summary>
+    public bool Direct => CheckpointUri is not null;
+
+    /// <summary>
+    /// A checkpoint on a volume is mounted (<c>storageUri</c>, no copy); one in S3, behind HTTP or on a hub is streamed by
+    /// the service itself (<c>MODEL_PATH</c>): as KServe's <c>storageUri</c> its storage initializer would copy every byte to the pod first.
+    /// </summary>
+    public bool StreamsCheckpoint => CheckpointUri is { } uri && !uri.StartsWith("pvc://", StringComparison.Ordinal);
+
+    /// <summary>Where KServe finds the model: the converter's folder on the volume, or the direct path's <c>pvc://</c> checkpoint; null when the service streams it.</summary>
+    public string? StorageUri => StreamsCheckpoint ? null : CheckpointUri ?? $"pvc://{PvcName}/{ModelDirectory}";
+
+    /// <summary>The service's <c>MODEL_PATH</c>: the platform's mount, or the checkpoint it streams.</summary>
+    public string ModelPathFor(string mount) => StreamsCheckpoint ? CheckpointUri! : mount;
+
+    /// <summary>The claim and folder the model is mounted from (the direct path's <c>pvc://claim/folder</c>, else the model volume).</summary>
+    public (string Claim, string Folder) ModelVolume => CheckpointUri is { } uri && uri.StartsWith("pvc://", StringComparison.Ordinal)
+        ? (uri["pvc://".Length..].Split('/', 2)[0], uri["pvc://".Length..].Split('/', 2) is [_, var folder] ? folder.TrimEnd('/') : "")
+        : (PvcName, ModelDirectory);
 
     public string ConsoleName { get; init; } = "tensorizer-console";
 
@@ -174,6 +199,11 @@ public sealed partial record DeploymentOptions
             problems.Add($"--encryption-secret '{secret}' is not a Kubernetes name.");
         }
 
+        if (CheckpointUri is { } checkpoint && !CheckpointPattern().IsMatch(checkpoint))
+        {
+            problems.Add($"--checkpoint '{checkpoint}' is not pvc://claim/folder, s3://bucket/prefix/, http(s)://…, hf://org/name[@revision] or modelscope://org/name[@revision].");
+        }
+
         if (Protocol is not ("v1" or "v2"))
         {
             problems.Add($"--protocol '{Protocol}' is not v1 or v2.");
@@ -209,6 +239,9 @@ public sealed partial record DeploymentOptions
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     private static partial Regex DnsLabel();
+
+    [GeneratedRegex(@"^(pvc://[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(/[^\s]*)?|(s3|https?|hf|modelscope)://[^\s/][^\s]*)$")]
+    private static partial Regex CheckpointPattern();
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
     private static partial Regex DnsSubdomain();

@@ -16,13 +16,16 @@ public static class ManifestSet
         }
 
         var kserve = options.Platform == Platform.KServe;
+        ManifestFile[] converter = options.Direct
+            ? [] // the direct path: the service loads the checkpoint as it is
+            : [new(
+                "converter.yaml",
+                $"The converter {(kserve ? "Job" : "GenericJob")}: {options.Source} to {options.StorageUri} ({options.Dtype}).",
+                [kserve ? ConverterManifests.Job(options) : ConverterManifests.GenericJob(options)])];
         return
         [
             new("storage.yaml", "The model volume: the converter writes the model folder, the service reads it.", [StorageManifests.ModelVolume(options)]),
-            new(
-                "converter.yaml",
-                $"The converter {(kserve ? "Job" : "GenericJob")}: {options.Source} to {options.StorageUri} ({options.Dtype}).",
-                [kserve ? ConverterManifests.Job(options) : ConverterManifests.GenericJob(options)]),
+            .. converter,
             new(
                 "serving.yaml",
                 kserve ? "KServe ServingRuntime and InferenceService for the Inference image." : "T9k MLServiceRuntime and MLService for the Inference image.",

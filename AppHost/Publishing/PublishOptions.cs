@@ -32,6 +32,7 @@ internal static class PublishOptions
             Text("--downloader-image", "Converter (downloader) image (empty: REGISTRY/tensorizer-dotnet/downloader:TAG).", "", (o, v) => v.Length == 0 ? o : o with { DownloaderImage = v }),
             Text("--console-image", "Console image (empty: REGISTRY/tensorizer-dotnet/console:TAG).", "", (o, v) => v.Length == 0 ? o : o with { ConsoleImage = v }),
             Text("--source", "Checkpoint the converter fetches (folder, hf://, modelscope://, s3://, builtin://tiny-gptj).", d.Source, (o, v) => o with { Source = v }),
+            Text("--checkpoint", "The direct path: serve this checkpoint as it is, with no converter Job (pvc://claim/folder, s3://bucket/prefix/, http(s)://, hf://org/name[@revision], modelscope://); empty: convert --source onto the volume.", "", (o, v) => o with { CheckpointUri = v.Length == 0 ? null : v }),
             Text("--dtype", "Dtype the converter stores and the service computes in: float16, bfloat16, float32 or keep.", d.Dtype, (o, v) => o with { Dtype = v }),
             Text("--converter-cpu", "Converter CPU.", d.ConverterCpu, (o, v) => o with { ConverterCpu = v }),
             Text("--converter-memory", "Converter memory.", d.ConverterMemory, (o, v) => o with { ConverterMemory = v }),

@@ -33,7 +33,7 @@ internal static class T9kManifests
                         {
                             Name = ContainerName,
                             Image = options.InferenceImage,
-                            Env = InferenceServer.Environment(options, ModelMount),
+                            Env = InferenceServer.Environment(options, options.ModelPathFor(ModelMount)),
                             Resources = Resources(options),
                             // Knative (under MLService) has no startup probe; its readiness probe keeps traffic off a pod still loading.
                             ReadinessProbe = InferenceServer.Readiness(options, withPort: false),
@@ -55,7 +55,7 @@ internal static class T9kManifests
                 new Release(options.ModelName, new Predictor(
                     options.MinReplicas,
                     new RuntimeReference(options.RuntimeName),
-                    new Storage(new PvcStorage(options.PvcName, options.ModelDirectory, ModelMount)),
+                    new Storage(new PvcStorage(options.ModelVolume.Claim, options.ModelVolume.Folder, ModelMount)),
                     [new ContainerResources(ContainerName, Resources(options))])),
             ]));
 

@@ -20,8 +20,10 @@ public sealed partial class InferenceOptions
     public string ModelName { get; set; } = "gptj";
 
     /// <summary>
-    /// The model folder, <c>s3://bucket/prefix/</c> (small files fetched, <c>model.tensors</c> streamed from S3), or
-    /// <see cref="TinyGptj.Location"/> (the embedded tiny GPT-J, built into a temporary folder at start).
+    /// The model: a folder, <c>s3://bucket/prefix/</c>, an <c>http(s)://</c> base URL, <c>hf://org/name[@revision]</c> or
+    /// <c>modelscope://org/name[@revision]</c> (small files fetched, the weights streamed from where they are), holding
+    /// <c>model.tensors</c> or safetensors (one file or shards with their index); or <see cref="TinyGptj.Location"/>
+    /// (the embedded tiny GPT-J, built into a temporary folder at start).
     /// </summary>
     [ConfigurationKeyName(SettingNames.ModelPath)]
     public string? ModelPath { get; set; }
@@ -30,7 +32,7 @@ public sealed partial class InferenceOptions
     [ConfigurationKeyName(SettingNames.StorageUri)]
     public string? StorageUri { get; set; }
 
-    /// <summary><c>model.tensors</c> elsewhere than the folder: a path, http(s):// or s3:// location.</summary>
+    /// <summary>The weights elsewhere than the folder (<c>model.tensors</c>, a <c>.safetensors</c> file or a shard index): a path, http(s):// or s3:// location.</summary>
     [ConfigurationKeyName(SettingNames.ModelTensors)]
     public string? TensorsLocation { get; set; }
 
@@ -127,9 +129,14 @@ public sealed partial class InferenceOptions
             if (options.ModelLocation is null)
             {
                 failures.Add(
-                    $"No model to serve: set {SettingNames.ModelPath} (a model folder, s3://bucket/prefix/, or {TinyGptj.Location} for the embedded tiny GPT-J) " +
+                    $"No model to serve: set {SettingNames.ModelPath} (a model folder, s3://bucket/prefix/, http(s)://host/path/, hf://org/name[@revision], modelscope://org/name[@revision], or {TinyGptj.Location} for the embedded tiny GPT-J) " +
                     $"or {SettingNames.StorageUri} (KServe mounts it at {SettingNames.KServeModelMount}). Only in Development (ASPNETCORE_ENVIRONMENT=Development) " +
                     "is the embedded model served without one.");
+            }
+
+            if (options.ModelLocation is { } location && !options.IsBuiltinModel && ModelLocations.Refusal(location) is { } refusal)
+            {
+                failures.Add($"{SettingNames.ModelPath}: {refusal}");
             }
 
             if (string.IsNullOrWhiteSpace(options.ModelName) || options.ModelName.Contains('/', StringComparison.Ordinal))

@@ -13,11 +13,11 @@ namespace Inference.Hosting;
 /// <summary>
 /// Loads the model in the background at start: liveness is true at once, readiness only once the weights are in
 /// and a warm-up generation ran. A failure is kept for the health endpoints and logged; by default the process
-/// then exits non-zero so Kubernetes restarts it. The temporary folders it makes (the embedded model, an S3 model's
-/// small files) are deleted once the load is over, whatever its outcome: everything in them is read during the load.
+/// then exits non-zero so Kubernetes restarts it. The temporary folders it makes (the embedded model, the small files
+/// of a model in S3, behind HTTP or on a hub; see <see cref="ModelLocations"/>) are deleted once the load is over, whatever its outcome: everything in them is read during the load.
 /// </summary>
 public sealed partial class ModelHost(
-    IOptions<InferenceOptions> options, InferenceMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger) : BackgroundService
+    IOptions<InferenceOptions> options, InferenceMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger, IConfiguration configuration) : BackgroundService
 {
     private readonly InferenceOptions _options = options.Value;
     private readonly Stopwatch _clock = new();
@@ -58,7 +58,7 @@ public sealed partial class ModelHost(
         try
         {
             string folder;
-            string? tensors = null;
+            ResolvedModel? resolved = null;
             // Validated at start: there is a model to load (see InferenceOptions).
             var modelPath = _options.ModelLocation!;
             if (_options.IsBuiltinModel)
@@ -69,20 +69,16 @@ public sealed partial class ModelHost(
             }
             else
             {
-                if (S3ModelFolder.IsS3(modelPath))
-                {
-                    (folder, tensors) = await S3ModelFolder.FetchAsync(modelPath, stoppingToken);
-                    temporary = folder;
-                }
-                else
-                {
-                    folder = modelPath;
-                }
+                // The settings as configured (environment variables in production): S3's, HF_TOKEN, HF_ENDPOINT, …
+                resolved = await ModelLocations.ResolveAsync(modelPath, key => configuration[key], stoppingToken);
+                folder = resolved.Folder;
+                temporary = resolved.Temporary ? folder : null;
 
                 await ModelCompleteness.CheckAsync(modelPath, folder, _options.RequireCompleteModel, logger, stoppingToken);
             }
 
-            location = _options.TensorsLocation ?? tensors ?? Path.Combine(folder, ModelFolder.TensorsFile);
+            // A folder without weights fails in the load itself, after config.json (whose absence says more).
+            location = _options.TensorsLocation ?? resolved?.Weights ?? ModelFolder.FindWeights(folder) ?? Path.Combine(folder, ModelFolder.TensorsFile);
             // The load proper (open, read, copy), not building the embedded default: its clock and start time agree.
             _clock.Restart();
             _startedAt = DateTimeOffset.UtcNow;
@@ -91,7 +87,12 @@ public sealed partial class ModelHost(
             activity?.SetTag("model.location", location);
             SetPhase(LoadPhase.Opening, location);
             var progress = new Progress(this, location);
-            var generator = await ModelFolder.LoadAsync(folder, LoadOptionsFor(_options, location, _timeline), progress, stoppingToken);
+            var loadOptions = LoadOptionsFor(_options, location, _timeline) with
+            {
+                Sources = resolved?.Sources,
+                OpenWeights = _options.TensorsLocation is null ? resolved?.OpenWeights : null,
+            };
+            var generator = await ModelFolder.LoadAsync(folder, loadOptions, progress, stoppingToken);
             var chatRenderer = ChatRenderers.For(folder, generator.Tokenizer); // from the folder's files, while they are there
             var read = _timeline[LoadStage.Read]!.Value;
             metrics.LoadBytes.Add(read.Bytes);

@@ -37,7 +37,7 @@ internal sealed unsafe class CastingCpuTarget : ITensorTarget
     public static bool Supports(TensorElementType stored, torch.ScalarType destination) =>
         stored != TorchDtypes.ToElementType(destination) && ElementCasts.Supports(stored, TorchDtypes.ToElementType(destination));
 
-    public Memory<byte> Acquire(long offset, int length, CancellationToken cancellationToken) => _scratch.Rent().AsMemory(0, length);
+    public Memory<byte> Acquire(long offset, int length, CancellationToken cancellationToken) => _scratch.Rent(cancellationToken).AsMemory(0, length);
 
     public void Release(long offset, Memory<byte> chunk)
     {

@@ -11,7 +11,10 @@ public static class SettingNames
     /// <summary>The name clients address the model by (<c>{name}</c> in every protocol's paths).</summary>
     public const string ModelName = "MODEL_NAME";
 
-    /// <summary>The model to serve: a folder, <c>s3://bucket/prefix/</c>, or <c>builtin://tiny-gptj</c>.</summary>
+    /// <summary>
+    /// The model to serve: a folder, <c>s3://bucket/prefix/</c>, <c>http(s)://host/path/</c>, <c>hf://org/name[@revision]</c>,
+    /// <c>modelscope://org/name[@revision]</c> (with <c>model.tensors</c> or safetensors), or <c>builtin://tiny-gptj</c>.
+    /// </summary>
     public const string ModelPath = "MODEL_PATH";
 
     /// <summary>KServe's model location; its storage initializer puts the model at <see cref="KServeModelMount"/>.</summary>
@@ -20,7 +23,7 @@ public static class SettingNames
     /// <summary>Where KServe mounts <c>storageUri</c> in the serving container, the model folder when only <see cref="StorageUri"/> is set.</summary>
     public const string KServeModelMount = "/mnt/models";
 
-    /// <summary><c>model.tensors</c> elsewhere than the model folder: a path, <c>http(s)://</c> or <c>s3://</c>.</summary>
+    /// <summary>The weights elsewhere than the model folder (<c>model.tensors</c>, <c>*.safetensors</c> or a shard index): a path, <c>http(s)://</c> or <c>s3://</c>.</summary>
     public const string ModelTensors = "MODEL_TENSORS";
 
     public const string Device = "DEVICE";

@@ -5,8 +5,9 @@ using Tensorizer.Sources;
 namespace Tensorizer.Reading;
 
 /// <summary>
-/// The hot path: one producer walks the tensors in file order, queueing each tensor's header and then its data in
-/// chunks, acquiring destination memory for each; N reader threads read chunks straight into that memory. Readers
+/// The hot path: one producer walks the tensors in the order given (file order; a sharded checkpoint's shards
+/// interleaved), queueing each tensor's header (when it has one) and then its data in chunks, acquiring destination
+/// memory for each; N reader threads read chunks from the tensor's own source straight into that memory. Readers
 /// are dedicated threads because a local read is a blocking pread and hashing is CPU-bound: on the thread pool they
 /// would starve it. Memory is acquired in file order, so a staging pool can never be exhausted by chunks that wait
 /// on an earlier one; with one reader every byte is read in file order, which a sequential source needs.
@@ -16,21 +17,24 @@ namespace Tensorizer.Reading;
 /// its data, so reads can be sized to whole secretboxes; each chunk is decrypted in place by the reader that read it,
 /// before it is hashed or released to the target (hashes cover plaintext, as upstream).
 /// </remarks>
-internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, IProgress<LoadProgress>? progress, bool hasCryptInfo = false)
+internal sealed class ParallelLoader(IReadOnlyList<IRangeSource> sources, LoadOptions options, IProgress<LoadProgress>? progress, bool hasCryptInfo = false)
 {
-    private readonly int _readers = Math.Max(1, Math.Min(options.Readers, source.MaxConcurrentReads));
+    // A source that only streams forward (one reader) makes the whole load sequential: it must see its bytes in order.
+    private readonly int _readers = Math.Max(1, Math.Min(options.Readers, sources.Count == 0 ? 1 : sources.Min(s => s.MaxConcurrentReads)));
     private long _bytesRead;
     private int _tensorsDone;
+    private int _tensorCount;
+    private long _totalBytes;
 
     public async Task RunAsync(IReadOnlyList<TensorJob> jobs, CancellationToken cancellationToken)
     {
-        var totalBytes = jobs.Sum(j => j.Entry.DataLength);
+        (_tensorCount, _totalBytes) = (jobs.Count, jobs.Sum(j => j.Entry.DataLength));
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var queue = new BlockingCollection<Chunk>(boundedCapacity: _readers);
         var threads = new List<Task> { StartThread(() => Produce(jobs, queue, failure.Token), failure) };
         for (var i = 0; i < _readers; i++)
         {
-            threads.Add(StartThread(() => ReadChunks(queue, jobs.Count, totalBytes, failure.Token), failure));
+            threads.Add(StartThread(() => ReadChunks(queue, failure.Token), failure));
         }
 
         try
@@ -75,6 +79,12 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
         {
             foreach (var job in jobs)
             {
+                if (!job.HasHeader)
+                {
+                    QueueData(job, options.ChunkSize, queue, cancellationToken);
+                    continue;
+                }
+
                 queue.Add(new Chunk(job, -1, new byte[job.Entry.HeaderLength]), cancellationToken);
                 var readSize = options.ChunkSize;
                 if (hasCryptInfo)
@@ -83,11 +93,7 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
                     readSize = job.Decryptor?.ReadSize(options.ChunkSize) ?? readSize;
                 }
 
-                for (long offset = 0; offset < job.Entry.DataLength; offset += readSize)
-                {
-                    var length = (int)Math.Min(readSize, job.Entry.DataLength - offset);
-                    queue.Add(new Chunk(job, offset, job.Target.Acquire(offset, length, cancellationToken)), cancellationToken);
-                }
+                QueueData(job, readSize, queue, cancellationToken);
             }
         }
         finally
@@ -96,11 +102,26 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
         }
     }
 
-    private void ReadChunks(BlockingCollection<Chunk> queue, int tensorCount, long totalBytes, CancellationToken cancellationToken)
+    private void QueueData(TensorJob job, int readSize, BlockingCollection<Chunk> queue, CancellationToken cancellationToken)
+    {
+        if (!job.HasHeader && job.Entry.DataLength == 0)
+        {
+            Report(0, Interlocked.Increment(ref _tensorsDone)); // nothing to read: done as soon as it is reached
+            return;
+        }
+
+        for (long offset = 0; offset < job.Entry.DataLength; offset += readSize)
+        {
+            var length = (int)Math.Min(readSize, job.Entry.DataLength - offset);
+            queue.Add(new Chunk(job, offset, job.Target.Acquire(offset, length, cancellationToken)), cancellationToken);
+        }
+    }
+
+    private void ReadChunks(BlockingCollection<Chunk> queue, CancellationToken cancellationToken)
     {
         foreach (var chunk in queue.GetConsumingEnumerable(cancellationToken))
         {
-            var read = source.ReadAsync(chunk.FileOffset, chunk.Memory, cancellationToken);
+            var read = chunk.Job.Source.ReadAsync(chunk.FileOffset, chunk.Memory, cancellationToken);
             if (!read.IsCompletedSuccessfully)
             {
                 read.AsTask().GetAwaiter().GetResult();
@@ -108,17 +129,17 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
 
             if (chunk.IsHeader)
             {
-                HeaderRead(chunk, tensorCount, totalBytes);
+                HeaderRead(chunk);
             }
             else
             {
-                DataRead(chunk, tensorCount, totalBytes);
+                DataRead(chunk);
             }
         }
     }
 
     /// <summary>Every header is parsed and checked against the index, verifying or not.</summary>
-    private void HeaderRead(Chunk chunk, int tensorCount, long totalBytes)
+    private void HeaderRead(Chunk chunk)
     {
         var bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(chunk.Memory, out var segment) ? segment.Array! : chunk.Memory.ToArray();
         var header = TensorHeader.Parse(bytes, chunk.Job.Entry, hasCryptInfo);
@@ -131,11 +152,11 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
         chunk.Job.Hash?.HeaderRead(header, bytes);
         if (chunk.Job.Entry.DataLength == 0)
         {
-            Report(0, Interlocked.Increment(ref _tensorsDone), tensorCount, totalBytes);
+            Report(0, Interlocked.Increment(ref _tensorsDone));
         }
     }
 
-    private void DataRead(Chunk chunk, int tensorCount, long totalBytes)
+    private void DataRead(Chunk chunk)
     {
         // A chunk that fails authentication throws here: never hashed, never released to the target.
         chunk.Job.Decryptor?.Decrypt(chunk.Offset, chunk.Memory.Span);
@@ -149,9 +170,9 @@ internal sealed class ParallelLoader(IRangeSource source, LoadOptions options, I
         }
 
         var tensorsDone = chunk.Job.CountRead(chunk.Memory.Length) ? Interlocked.Increment(ref _tensorsDone) : Volatile.Read(ref _tensorsDone);
-        Report(chunk.Memory.Length, tensorsDone, tensorCount, totalBytes);
+        Report(chunk.Memory.Length, tensorsDone);
     }
 
-    private void Report(int bytes, int tensorsDone, int tensorCount, long totalBytes) =>
-        progress?.Report(new LoadProgress(Interlocked.Add(ref _bytesRead, bytes), totalBytes, tensorsDone, tensorCount));
+    private void Report(int bytes, int tensorsDone) =>
+        progress?.Report(new LoadProgress(Interlocked.Add(ref _bytesRead, bytes), _totalBytes, tensorsDone, _tensorCount));
 }

@@ -7,7 +7,7 @@ namespace Tensorizer.Reading;
 /// An open <c>.tensors</c> file: its header and index are parsed on open (no tensor data is read); tensors are
 /// then loaded in parallel into targets the caller provides.
 /// </summary>
-public sealed class TensorFile : IAsyncDisposable
+public sealed class TensorFile : ITensorCheckpoint
 {
     /// <summary>Upstream always writes 256 KiB; anything far larger is refused rather than allocated.</summary>
     public const long MaxMetadataSize = 64L << 20;
@@ -27,6 +27,10 @@ public sealed class TensorFile : IAsyncDisposable
     public FileHeader Header { get; }
 
     public TensorIndex Index { get; }
+
+    IReadOnlyList<TensorEntry> ITensorCheckpoint.Tensors => Index;
+
+    string ITensorCheckpoint.Location => Source.Location;
 
     /// <summary>Opens a location: a path, <c>file://</c>, <c>http(s)://</c> or <c>s3://bucket/key</c>.</summary>
     public static async Task<TensorFile> OpenAsync(string location, CancellationToken cancellationToken = default) =>
@@ -157,10 +161,10 @@ public sealed class TensorFile : IAsyncDisposable
         var jobs = entries.Distinct().OrderBy(e => e.DataOffset).Select(entry =>
         {
             var target = targetFor(entry);
-            return new TensorJob(entry, target, options.VerifyHashes ? new HashBaton(entry, target, onMismatch) : null);
+            return new TensorJob(entry, target, options.VerifyHashes ? new HashBaton(entry, target, onMismatch) : null, Source);
         }).ToArray();
 
-        await new ParallelLoader(Source, options, progress, Header.HasCryptInfo).RunAsync(jobs, cancellationToken).ConfigureAwait(false);
+        await new ParallelLoader([Source], options, progress, Header.HasCryptInfo).RunAsync(jobs, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _ownsSource ? Source.DisposeAsync() : ValueTask.CompletedTask;

@@ -2,8 +2,12 @@ using Tensorizer.Format;
 
 namespace Tensorizer.Reading;
 
-/// <summary>One tensor being loaded: its index entry, where its bytes go and, when verifying, its hash.</summary>
-internal sealed class TensorJob(TensorEntry entry, ITensorTarget target, HashBaton? hash)
+/// <summary>
+/// One tensor being loaded: its index entry, the source that holds it (a <c>.tensors</c> file, or one shard of a
+/// safetensors checkpoint), where its bytes go and, when verifying, its hash. A safetensors tensor has no header
+/// of its own (<paramref name="hasHeader"/> false): only its data is read.
+/// </summary>
+internal sealed class TensorJob(TensorEntry entry, ITensorTarget target, HashBaton? hash, Sources.IRangeSource source, bool hasHeader = true)
 {
     private long _unread = entry.DataLength;
 
@@ -12,6 +16,10 @@ internal sealed class TensorJob(TensorEntry entry, ITensorTarget target, HashBat
     public ITensorTarget Target { get; } = target;
 
     public HashBaton? Hash { get; } = hash;
+
+    public Sources.IRangeSource Source { get; } = source;
+
+    public bool HasHeader { get; } = hasHeader;
 
     /// <summary>Set from the header in encrypted files, before any of the tensor's data is queued.</summary>
     public Crypto.TensorDecryptor? Decryptor { get; set; }

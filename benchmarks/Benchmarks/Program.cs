@@ -9,6 +9,7 @@ var root = new RootCommand("Benchmarks of the loader, the converter, generation 
 {
     BenchmarkCommand.Create(),
     RemoteBenchmarkCommand.Create(),
+    SafetensorsBenchmarkCommand.Create(),
     GenerationBenchmarkCommand.Create(),
     TokenizerBenchmarkCommand.Create(),
     ConversionBenchmarkCommand.Create(),

@@ -14,12 +14,16 @@ public sealed class KServeSchemaTests
         ["seed defaults"] = new(),
         ["v2 on CPU"] = new() { Protocol = "v2", Gpus = 0, InferenceCpu = "4", InferenceMemory = "8Gi" },
         ["scaled"] = new() { MinReplicas = 0, ContainerConcurrency = 1, StartupSeconds = 1200, Namespace = "models", StorageClass = "shared-nvme" },
+        ["direct from the hub"] = new() { CheckpointUri = "hf://Qwen/Qwen3-0.6B@main" },
+        ["direct from a volume"] = new() { CheckpointUri = "pvc://checkpoints/qwen3" },
     };
 
     [SkippableTheory]
     [InlineData("seed defaults")]
     [InlineData("v2 on CPU")]
     [InlineData("scaled")]
+    [InlineData("direct from the hub")]
+    [InlineData("direct from a volume")]
     public void ServingResourcesMatchTheirCrds(string variant)
     {
         foreach (var (kind, crdFile) in new[] { ("ServingRuntime", RuntimeCrd), ("InferenceService", ServiceCrd) })

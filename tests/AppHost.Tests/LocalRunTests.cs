@@ -77,4 +77,26 @@ public sealed class LocalRunTests : IDisposable
         using var response = await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { ExamplePrompt } }, ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+
+    [Fact]
+    public async Task WithACheckpointTheServiceLoadsItsSafetensorsDirectlyWithNoDownloader()
+    {
+        using var checkpoint = new TempDirectory("apphost-checkpoint-");
+        await TinyCheckpoint.WriteShardedSafetensorsAsync(checkpoint.File("original"), checkpoint.File("hf"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var ct = timeout.Token;
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [$"--Checkpoint={checkpoint.File("hf")}", $"--ModelStore={_store}", "--InferencePort=0"], ct);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("inference", ct);
+        using var client = app.CreateHttpClient("inference");
+        using var status = JsonDocument.Parse(await client.GetStringAsync("/status", ct));
+        Assert.Equal(checkpoint.File("hf", "model.safetensors.index.json"), status.RootElement.GetProperty("location").GetString());
+        Assert.False(Directory.Exists(Path.Combine(_store, "gptj")), "no conversion ran");
+
+        using var response = await client.PostAsJsonAsync("/v1/models/gptj:predict", new { instances = new[] { ExamplePrompt } }, ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
 }

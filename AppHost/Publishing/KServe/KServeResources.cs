@@ -29,7 +29,8 @@ public sealed record ModelSpec
 
     public required string Runtime { get; init; }
 
-    public required string StorageUri { get; init; }
+    /// <summary>Null when the service streams the model itself (the direct path from S3, HTTP or a hub): nothing to mount or copy.</summary>
+    public string? StorageUri { get; init; }
 
     public required string ProtocolVersion { get; init; }
 

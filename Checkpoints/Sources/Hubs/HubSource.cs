@@ -37,6 +37,15 @@ public abstract class HubSource : RemoteSource
     /// <summary>Where the file's bytes are, at the listed revision.</summary>
     protected abstract Uri FileUri(CheckpointFile file);
 
+    /// <summary>
+    /// Where a file of the listed revision is (<see cref="RemoteSource.ListAsync"/> first), to stream it with ranged
+    /// requests and <see cref="Token"/>, as the service does with a hub's weights.
+    /// </summary>
+    public Uri FileLocation(CheckpointFile file) => FileUri(file);
+
+    /// <summary>The bearer token requests to the hub carry (<c>HF_TOKEN</c>, <c>MODELSCOPE_API_TOKEN</c>), if any.</summary>
+    public string? Token => _token;
+
     /// <summary>A path under an endpoint that may itself have a path (a mirror at https://host/hf/).</summary>
     protected static Uri Under(Uri endpoint, string relative)
     {

@@ -7,9 +7,9 @@ namespace Benchmarks.Support;
 /// <summary>Times a full load into CPU tensors and the peak memory it needed beyond the tensors themselves.</summary>
 internal static class LoadMeasurement
 {
-    public static (double Seconds, long PeakExtraBytes) Measure(TensorFile file, TorchLoadOptions options, int repeat, CancellationToken ct)
+    public static (double Seconds, long PeakExtraBytes) Measure(ITensorCheckpoint file, TorchLoadOptions options, int repeat, CancellationToken ct)
     {
-        var bytes = file.Index.DataBytes;
+        var bytes = file.Tensors.Sum(t => t.DataLength);
         var peakExtra = 0L;
         var seconds = BenchmarkTable.Best(repeat, () =>
         {
@@ -19,7 +19,8 @@ internal static class LoadMeasurement
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var loaded = file.LoadTensorsAsync(options, cancellationToken: ct).GetAwaiter().GetResult();
             var elapsed = clock.Elapsed.TotalSeconds;
-            peakExtra = Math.Max(peakExtra, ProcessMemory.PeakResidentBytes - before - bytes);
+            var loadedBytes = loaded.Values.Sum(t => t.NumberOfElements * t.ElementSize); // a cast load's tensors outgrow the stored bytes
+            peakExtra = Math.Max(peakExtra, ProcessMemory.PeakResidentBytes - before - Math.Max(bytes, loadedBytes));
             DisposeAll(loaded.Values);
             return elapsed;
         });

@@ -29,5 +29,19 @@ internal sealed class LoopbackFileServer : IAsyncDisposable
         return new LoopbackFileServer(app, new Uri(app.Urls.First() + "/" + Path.GetFileName(path)));
     }
 
+    /// <summary>Serves every file of <paramref name="folder"/> by name; <see cref="Url"/> is the folder's base URL.</summary>
+    public static async Task<LoopbackFileServer> StartFolderAsync(string folder)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapGet("/{name}", (string name) => Path.GetFileName(name) == name && File.Exists(Path.Combine(folder, name))
+            ? Results.File(Path.Combine(folder, name), "application/octet-stream", enableRangeProcessing: true)
+            : Results.NotFound());
+        await app.StartAsync();
+        return new LoopbackFileServer(app, new Uri(app.Urls.First() + "/"));
+    }
+
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
