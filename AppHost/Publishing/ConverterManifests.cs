@@ -53,6 +53,7 @@ internal static class ConverterManifests
                     ImagePullPolicy = "IfNotPresent",
                     Args = ["convert", "--source", options.Source, "--output", $"{MountPath}/{options.ModelDirectory}", "--dtype", options.Dtype],
                     Env = EncryptionSecret.KeyFileEnv(options, EncryptionSecret.EncryptVariable),
+                    EnvFrom = SourceSecret.ForConverter(options),
                     Resources = resources,
                     VolumeMounts = EncryptionSecret.WithMount(options, [new V1VolumeMount { Name = VolumeName, MountPath = MountPath }]),
                 },

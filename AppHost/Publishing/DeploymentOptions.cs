@@ -138,6 +138,9 @@ public sealed partial record DeploymentOptions
     /// <summary>A Secret holding the model's raw key under <c>key</c>, mounted for the service and the converter; null: plain models.</summary>
     public string? EncryptionSecret { get; init; }
 
+    /// <summary>A Secret whose keys are the source's credentials (HF_TOKEN, AWS_…), as variables of the pod that fetches it; null: none (see <see cref="Publishing.SourceSecret"/>).</summary>
+    public string? SourceSecret { get; init; }
+
     /// <summary>Every problem with the options, in one message per problem; empty when they can be published.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -197,6 +200,11 @@ public sealed partial record DeploymentOptions
         if (EncryptionSecret is { } secret && !DnsSubdomain().IsMatch(secret))
         {
             problems.Add($"--encryption-secret '{secret}' is not a Kubernetes name.");
+        }
+
+        if (SourceSecret is { } sourceSecret && !DnsSubdomain().IsMatch(sourceSecret))
+        {
+            problems.Add($"--source-secret '{sourceSecret}' is not a Kubernetes name.");
         }
 
         if (CheckpointUri is { } checkpoint && !CheckpointPattern().IsMatch(checkpoint))

@@ -37,6 +37,7 @@ internal static class KServeManifests
                     Name = "kserve-container",
                     Image = options.InferenceImage,
                     Env = InferenceServer.Environment(options, options.ModelPathFor(ModelMount)),
+                    EnvFrom = SourceSecret.ForService(options),
                     Ports = [new V1ContainerPort { ContainerPort = InferenceServer.Port, Name = "http1", Protocol = "TCP" }],
                     VolumeMounts = EncryptionSecret.Mounts(options),
                 },

@@ -26,6 +26,7 @@ internal static class PublishOptions
             Text("--access-mode", "Model volume access mode.", d.AccessMode, (o, v) => o with { AccessMode = v }),
             Text("--storage-class", "Model volume storage class (empty: the cluster's default).", "", (o, v) => o with { StorageClass = v.Length == 0 ? null : v }),
             Text("--encryption-secret", "Secret whose 'key' (raw 32 bytes) encrypts the converted model and decrypts it in the service (empty: plain).", "", (o, v) => o with { EncryptionSecret = v.Length == 0 ? null : v }),
+            Text("--source-secret", "Secret whose keys (HF_TOKEN, MODELSCOPE_API_TOKEN, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL…) become the variables of the pod that fetches the checkpoint: the converter, or the service when it streams one (empty: none).", "", (o, v) => o with { SourceSecret = v.Length == 0 ? null : v }),
             Text("--registry", "Registry the images were pushed to by build/images.sh --registry (empty: none, images named tensorizer-dotnet/NAME:TAG).", "", (o, v) => o with { Registry = v.Length == 0 ? null : v }),
             Text("--tag", "The images' tag, as build/images.sh --tag built them.", d.Tag, (o, v) => o with { Tag = v }),
             Text("--inference-image", "Inference service image (empty: REGISTRY/tensorizer-dotnet/inference:TAG).", "", (o, v) => v.Length == 0 ? o : o with { InferenceImage = v }),

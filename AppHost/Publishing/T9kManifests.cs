@@ -34,6 +34,7 @@ internal static class T9kManifests
                             Name = ContainerName,
                             Image = options.InferenceImage,
                             Env = InferenceServer.Environment(options, options.ModelPathFor(ModelMount)),
+                            EnvFrom = SourceSecret.ForService(options),
                             Resources = Resources(options),
                             // Knative (under MLService) has no startup probe; its readiness probe keeps traffic off a pod still loading.
                             ReadinessProbe = InferenceServer.Readiness(options, withPort: false),
