@@ -14,6 +14,9 @@ public interface ICausalLanguageModel : IDisposable
 
     ScalarType Dtype { get; }
 
+    /// <summary>Bytes the KV cache takes per token of one sequence (keys and values of every layer).</summary>
+    long KeyValueBytesPerToken { get; }
+
     /// <summary>Room for <paramref name="batch"/> sequences of up to <paramref name="length"/> tokens.</summary>
     IKeyValueCache CreateCache(int batch, int length);
 
@@ -24,6 +27,17 @@ public interface ICausalLanguageModel : IDisposable
     /// With <paramref name="lastTokenOnly"/> only the last token's logits are computed (all generation needs).
     /// </summary>
     Tensor Forward(Tensor inputIds, Tensor positions, Tensor attentionMask, IKeyValueCache cache, bool lastTokenOnly = false);
+
+    /// <summary>A preallocated pool of <paramref name="pages"/> pages of <paramref name="pageSize"/> tokens, shared by the sequences of a continuous batch.</summary>
+    IPagedKeyValueCache CreatePagedCache(int pages, int pageSize);
+
+    /// <summary>
+    /// Logits [rows, tokens, vocabulary] (float32) for <paramref name="inputIds"/> [rows, tokens]: row i continues
+    /// <paramref name="sequences"/>[i], whose first <see cref="CachedSequence.Cached"/> tokens are in its pages, at
+    /// the positions that follow them; each row attends to its own sequence only, and its new keys and values are
+    /// written to its pages. Rows may be at different lengths; the caller tracks them.
+    /// </summary>
+    Tensor Forward(Tensor inputIds, IPagedKeyValueCache cache, IReadOnlyList<CachedSequence> sequences, bool lastTokenOnly = false);
 }
 
 /// <summary>Keys and values of the tokens seen so far, per layer.</summary>
@@ -34,3 +48,17 @@ public interface IKeyValueCache : IDisposable
 
     int Capacity { get; }
 }
+
+/// <summary>A pool of KV cache pages that sequences own a few of each (see <see cref="ICausalLanguageModel.CreatePagedCache"/>).</summary>
+public interface IPagedKeyValueCache : IDisposable
+{
+    int Pages { get; }
+
+    int PageSize { get; }
+
+    /// <summary>The pool's memory, keys and values of every layer.</summary>
+    long Bytes { get; }
+}
+
+/// <summary>One sequence of a paged forward pass: the pages it owns, in order, and how many of its tokens they hold.</summary>
+public sealed record CachedSequence(IReadOnlyList<int> Pages, int Cached);
