@@ -28,6 +28,12 @@ public interface ICausalLanguageModel : IDisposable
     /// </summary>
     Tensor Forward(Tensor inputIds, Tensor positions, Tensor attentionMask, IKeyValueCache cache, bool lastTokenOnly = false);
 
+    /// <summary>
+    /// Whether a prompt prefilled in several passes gets the logits of one pass; not with dynamic rope scaling
+    /// (the angles follow the pass's length, as in Hugging Face), so the engine prefills such prompts whole.
+    /// </summary>
+    bool SupportsChunkedPrefill { get; }
+
     /// <summary>A preallocated pool of <paramref name="pages"/> pages of <paramref name="pageSize"/> tokens, shared by the sequences of a continuous batch.</summary>
     IPagedKeyValueCache CreatePagedCache(int pages, int pageSize);
 

@@ -60,10 +60,13 @@ public abstract class TransformerForCausalLM : Module, ICausalLanguageModel
         using var noGrad = no_grad();
         var tokens = (int)inputIds.shape[1];
         var mask = Attention.AdditiveMask(attentionMask.to(Device), kv.Length, tokens, SlidingWindow);
-        var logits = Run(inputIds, positions.to(Device), mask, kv, lastTokenOnly);
+        var logits = Run(inputIds, positions.to(Device), mask, kv, lastTokenOnly, perRow: false);
         kv.Advance(tokens);
         return logits.MoveToOuterDisposeScope();
     }
+
+    /// <summary>False with dynamic rope scaling, whose angles follow the length of the pass that prefills the prompt.</summary>
+    public bool SupportsChunkedPrefill => !(_rotary ??= CreateRotary()).DependsOnLength;
 
     public IPagedKeyValueCache CreatePagedCache(int pages, int pageSize) => new PagedKeyValueCache(LayerCount, pages, pageSize, KeyValueHeads, HeadDim, Dtype, Device);
 
@@ -104,15 +107,15 @@ public abstract class TransformerForCausalLM : Module, ICausalLanguageModel
         using var noGrad = no_grad();
         var step = new PagedStep(paged, tensor(writeSlots).to(Device), tensor(readSlots).to(Device), rows, length);
         var mask = Attention.RaggedMask(cached, tokens, length, SlidingWindow, Device);
-        return Run(inputIds, tensor(positions).to(Device), mask, step, lastTokenOnly).MoveToOuterDisposeScope();
+        return Run(inputIds, tensor(positions).to(Device), mask, step, lastTokenOnly, perRow: true).MoveToOuterDisposeScope();
     }
 
     /// <summary>The layers over <paramref name="cache"/>, in the caller's dispose scope and no_grad.</summary>
-    private Tensor Run(Tensor inputIds, Tensor positions, Tensor mask, LayerCache cache, bool lastTokenOnly)
+    private Tensor Run(Tensor inputIds, Tensor positions, Tensor mask, LayerCache cache, bool lastTokenOnly, bool perRow)
     {
         var tokens = (int)inputIds.shape[1];
         _rotary ??= CreateRotary();
-        var angles = _rotary.Angles(positions);
+        var angles = _rotary.Angles(positions, perRow);
         var hidden = Embed(inputIds.to(Device));
         for (var layer = 0; layer < LayerCount; layer++)
         {

@@ -145,10 +145,16 @@ public sealed class GenerationEngine : IDisposable
 
             foreach (var sequence in _running.Where(s => !s.Prefilled))
             {
-                var chunk = Math.Min(sequence.State.Prompt.Count - sequence.Cached, rows.Count == 0 ? Math.Max(budget, 1) : budget);
+                var remaining = sequence.State.Prompt.Count - sequence.Cached;
+                var chunk = Math.Min(remaining, rows.Count == 0 ? Math.Max(budget, 1) : budget);
                 if (chunk <= 0)
                 {
                     break;
+                }
+
+                if (!_model.SupportsChunkedPrefill)
+                {
+                    chunk = remaining; // whole or not at all: the budget may be exceeded by this one prompt
                 }
 
                 rows.Add((sequence, chunk));
