@@ -20,8 +20,12 @@ public sealed class InferenceMetrics : IDisposable
         RequestDuration = _meter.CreateHistogram<double>("inference.request.duration", "s", "Generation request latency, by protocol.");
         TimeToFirstToken = _meter.CreateHistogram<double>("inference.request.time_to_first_token", "s", "Time from arrival to the first generated token.");
         GeneratedTokens = _meter.CreateCounter<long>("inference.tokens.generated", "{token}", "Tokens generated.");
-        BatchSize = _meter.CreateHistogram<int>("inference.batch.size", "{sequence}", "Sequences per batch.");
+        BatchSize = _meter.CreateHistogram<int>("inference.batch.size", "{sequence}", "Sequences per engine step.");
         QueueDepth = _meter.CreateUpDownCounter<int>("inference.queue.depth", "{request}", "Requests waiting for the model.");
+        RunningSequences = _meter.CreateUpDownCounter<int>("inference.sequences.running", "{sequence}", "Sequences in the engine (prefilling or decoding).");
+        KvCacheTokens = _meter.CreateUpDownCounter<long>("inference.kv_cache.capacity", "{token}", "Tokens the preallocated KV cache holds.");
+        KvCacheUsedTokens = _meter.CreateUpDownCounter<long>("inference.kv_cache.used", "{token}", "KV cache tokens reserved by running sequences.");
+        InterTokenLatency = _meter.CreateHistogram<double>("inference.request.inter_token_latency", "s", "Time between two tokens of one sequence.");
     }
 
     public static ActivitySource Activities { get; } = new(Name);
@@ -41,6 +45,14 @@ public sealed class InferenceMetrics : IDisposable
     public Histogram<int> BatchSize { get; }
 
     public UpDownCounter<int> QueueDepth { get; }
+
+    public UpDownCounter<int> RunningSequences { get; }
+
+    public UpDownCounter<long> KvCacheTokens { get; }
+
+    public UpDownCounter<long> KvCacheUsedTokens { get; }
+
+    public Histogram<double> InterTokenLatency { get; }
 
     public void Dispose() => _meter.Dispose();
 }
