@@ -44,6 +44,14 @@ public interface ICausalLanguageModel : IDisposable
     /// written to its pages. Rows may be at different lengths; the caller tracks them.
     /// </summary>
     Tensor Forward(Tensor inputIds, IPagedKeyValueCache cache, IReadOnlyList<CachedSequence> sequences, bool lastTokenOnly = false);
+
+    /// <summary>
+    /// One pass over the new tokens of several sequences packed in one row, <paramref name="inputIds"/> [1, Σ
+    /// <paramref name="tokens"/>]: sequence i's <paramref name="tokens"/>[i] tokens follow its cached ones, and each
+    /// attends to its own sequence only. Every weight is read once for all of them (decodes and prefill chunks alike).
+    /// Returns the logits of each sequence's last token [sequences, 1, vocabulary] (float32).
+    /// </summary>
+    Tensor ForwardPacked(Tensor inputIds, IPagedKeyValueCache cache, IReadOnlyList<CachedSequence> sequences, IReadOnlyList<int> tokens);
 }
 
 /// <summary>Keys and values of the tokens seen so far, per layer.</summary>

@@ -110,8 +110,56 @@ public abstract class TransformerForCausalLM : Module, ICausalLanguageModel
         return Run(inputIds, tensor(positions).to(Device), mask, step, lastTokenOnly, perRow: true).MoveToOuterDisposeScope();
     }
 
+    public Tensor ForwardPacked(Tensor inputIds, IPagedKeyValueCache cache, IReadOnlyList<CachedSequence> sequences, IReadOnlyList<int> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(sequences);
+        ArgumentNullException.ThrowIfNull(tokens);
+        var paged = cache as PagedKeyValueCache ?? throw new ArgumentException("The cache must come from this model's CreatePagedCache.", nameof(cache));
+        var count = tokens.Sum();
+        if (sequences.Count == 0 || sequences.Count != tokens.Count || inputIds.shape[0] != 1 || inputIds.shape[1] != count || tokens.Any(t => t < 1))
+        {
+            throw new ArgumentException($"{inputIds.shape[1]} packed tokens for {sequences.Count} sequences of {string.Join(", ", tokens)}.", nameof(tokens));
+        }
+
+        // One row of every sequence's new tokens; the keys are every sequence's own, one after another.
+        var length = sequences.Select((s, i) => s.Cached + tokens[i]).Sum();
+        var positions = new long[1, count];
+        var writeSlots = new long[count];
+        var readSlots = new long[length];
+        var last = new long[sequences.Count];
+        var segments = new (int Token, int Key, int Cached, int Tokens)[sequences.Count];
+        var (token, key) = (0, 0);
+        for (var i = 0; i < sequences.Count; i++)
+        {
+            var sequence = sequences[i];
+            segments[i] = (token, key, sequence.Cached, tokens[i]);
+            for (var t = 0; t < tokens[i]; t++)
+            {
+                positions[0, token + t] = sequence.Cached + t;
+                writeSlots[token + t] = paged.SlotOf(sequence.Pages, sequence.Cached + t);
+            }
+
+            for (var j = 0; j < sequence.Cached + tokens[i]; j++)
+            {
+                readSlots[key + j] = paged.SlotOf(sequence.Pages, j);
+            }
+
+            token += tokens[i];
+            key += sequence.Cached + tokens[i];
+            last[i] = token - 1;
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var step = new PagedStep(paged, tensor(writeSlots).to(Device), tensor(readSlots).to(Device), 1, length);
+        var mask = Attention.PackedMask(segments, count, length, SlidingWindow, Device);
+        return Run(inputIds, tensor(positions).to(Device), mask, step, lastTokenOnly: false, perRow: false, pick: tensor(last).to(Device))
+            .transpose(0, 1).MoveToOuterDisposeScope();
+    }
+
     /// <summary>The layers over <paramref name="cache"/>, in the caller's dispose scope and no_grad.</summary>
-    private Tensor Run(Tensor inputIds, Tensor positions, Tensor mask, LayerCache cache, bool lastTokenOnly, bool perRow)
+    private Tensor Run(Tensor inputIds, Tensor positions, Tensor mask, LayerCache cache, bool lastTokenOnly, bool perRow, Tensor? pick = null)
     {
         var tokens = (int)inputIds.shape[1];
         _rotary ??= CreateRotary();
@@ -125,6 +173,10 @@ public abstract class TransformerForCausalLM : Module, ICausalLanguageModel
         if (lastTokenOnly)
         {
             hidden = hidden.narrow(1, tokens - 1, 1);
+        }
+        else if (pick is not null)
+        {
+            hidden = hidden.index_select(1, pick);
         }
 
         return Logits(hidden).to_type(ScalarType.Float32);

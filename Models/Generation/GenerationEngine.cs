@@ -9,8 +9,9 @@ namespace Models.Generation;
 /// waiting prompts in chunks that fit what is left of the step's token budget (chunked prefill), so a long prompt
 /// never stalls the others' next token. Each sequence owns the cache pages it reserved when it joined (its prompt
 /// plus its <see cref="GenerationOptions.MaxNewTokens"/>), so a running sequence never runs out of room; its pages
-/// are free for the next one the moment it ends. Rows of the same length (every decode, equal prefill chunks) share
-/// one forward pass; each row attends to its own sequence only, at its own positions.
+/// are free for the next one the moment it ends. A step is one forward pass: every row's new tokens (decodes and
+/// prefill chunks) packed in one row, so each weight is read once per step, each token attending to its own sequence
+/// only, at its own positions (with dynamic rope scaling, rows of equal length are grouped into passes instead).
 /// </summary>
 /// <remarks>
 /// Driven by one thread: <see cref="Add"/> and <see cref="Step"/> are not thread-safe; the counters may be read
@@ -161,9 +162,16 @@ public sealed class GenerationEngine : IDisposable
                 budget -= chunk;
             }
 
-            foreach (var group in rows.GroupBy(r => r.Tokens))
+            if (_model.SupportsChunkedPrefill)
             {
-                Forward([.. group.Select(r => r.Sequence)], group.Key);
+                ForwardPacked(rows); // one pass: every weight read once for the whole step
+            }
+            else
+            {
+                foreach (var group in rows.GroupBy(r => r.Tokens))
+                {
+                    Forward([.. group.Select(r => r.Sequence)], group.Key);
+                }
             }
 
             return true;
@@ -172,6 +180,41 @@ public sealed class GenerationEngine : IDisposable
         {
             _gate?.Release();
         }
+    }
+
+    /// <summary>One packed forward pass over every row's new tokens; samples where a row's prompt is all in.</summary>
+    private void ForwardPacked(List<(EngineSequence Sequence, int Tokens)> rows)
+    {
+        var ids = new long[1, rows.Sum(r => r.Tokens)];
+        var at = 0;
+        foreach (var (sequence, tokens) in rows)
+        {
+            for (var t = 0; t < tokens; t++)
+            {
+                ids[0, at++] = sequence.TokenAt(sequence.Cached + t);
+            }
+        }
+
+        var sequences = rows.Select(r => r.Sequence).ToArray();
+        float[] logits;
+        try
+        {
+            using var scope = NewDisposeScope();
+            var output = _model.ForwardPacked(tensor(ids), _cache, [.. rows.Select(r => new CachedSequence(r.Sequence.Pages, r.Sequence.Cached))], [.. rows.Select(r => r.Tokens)]);
+            logits = output.select(1, 0).cpu().data<float>().ToArray();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            foreach (var sequence in sequences)
+            {
+                sequence.State.Fail(e);
+                Finish(sequence);
+            }
+
+            return;
+        }
+
+        Sample(sequences, [.. rows.Select(r => r.Tokens)], logits);
     }
 
     /// <summary>One forward pass over rows of <paramref name="tokens"/> new tokens each; samples where a row's prompt is all in.</summary>
@@ -208,11 +251,17 @@ public sealed class GenerationEngine : IDisposable
             return;
         }
 
+        Sample(sequences, [.. sequences.Select(_ => tokens)], logits);
+    }
+
+    /// <summary>Each row's logits: its chunk is cached; a row whose prompt is all in samples its next token.</summary>
+    private void Sample(EngineSequence[] sequences, int[] tokens, float[] logits)
+    {
         var vocabulary = logits.Length / sequences.Length;
         for (var row = 0; row < sequences.Length; row++)
         {
             var sequence = sequences[row];
-            sequence.Cached += tokens;
+            sequence.Cached += tokens[row];
             if (!sequence.Prefilled)
             {
                 continue; // a prompt chunk that is not its last: no token yet
