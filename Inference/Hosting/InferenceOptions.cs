@@ -61,10 +61,30 @@ public sealed partial class InferenceOptions
     [ConfigurationKeyName(SettingNames.RequireCompleteModel)]
     public bool RequireCompleteModel { get; set; }
 
+    /// <summary>Sequences the engine runs at once (continuous batching: they join and leave between steps).</summary>
     [ConfigurationKeyName(SettingNames.MaxBatchSize)]
     public int MaxBatchSize { get; set; } = 8;
 
-    /// <summary>Requests waiting beyond this are refused with 503 instead of queueing without bound.</summary>
+    /// <summary>
+    /// Tokens per engine step: one per decoding sequence, the rest for prompt chunks (chunked prefill), so a long
+    /// prompt is prefilled over several steps while the others keep decoding.
+    /// </summary>
+    [ConfigurationKeyName(SettingNames.MaxBatchedTokens)]
+    public int MaxBatchedTokens { get; set; } = 256;
+
+    /// <summary>
+    /// The KV cache in tokens, preallocated at load and shared by the running sequences (each reserves its prompt
+    /// plus max_tokens when it starts); unset: <see cref="MaxBatchSize"/> full contexts, at most
+    /// <see cref="KvCacheMemoryFraction"/> of the available memory.
+    /// </summary>
+    [ConfigurationKeyName(SettingNames.KvCacheTokens)]
+    public int? KvCacheTokens { get; set; }
+
+    /// <summary>Without <see cref="KvCacheTokens"/>: the most of the process's available memory the KV cache takes.</summary>
+    [ConfigurationKeyName(SettingNames.KvCacheMemoryFraction)]
+    public double KvCacheMemoryFraction { get; set; } = 0.25;
+
+    /// <summary>Requests waiting beyond this are refused with 503 and <c>Retry-After</c> instead of queueing without bound.</summary>
     [ConfigurationKeyName(SettingNames.QueueCapacity)]
     public int QueueCapacity { get; set; } = 64;
 
@@ -157,12 +177,18 @@ public sealed partial class InferenceOptions
             foreach (var (setting, value) in new[]
             {
                 (SettingNames.LoadReaders, options.LoadReaders), (SettingNames.MaxBatchSize, options.MaxBatchSize), (SettingNames.QueueCapacity, options.QueueCapacity),
+                (SettingNames.MaxBatchedTokens, options.MaxBatchedTokens), (SettingNames.KvCacheTokens, options.KvCacheTokens ?? 1),
             })
             {
                 if (value < 1)
                 {
                     failures.Add($"{setting} is {value}; it must be at least 1.");
                 }
+            }
+
+            if (!(options.KvCacheMemoryFraction is > 0 and <= 1))
+            {
+                failures.Add($"{SettingNames.KvCacheMemoryFraction} is {options.KvCacheMemoryFraction}; it must be above 0 and at most 1.");
             }
 
             try

@@ -29,6 +29,22 @@ public sealed record LoadStatus(
     public Models.LoadStage? Stage { get; init; }
 
     public IReadOnlyList<StageStatus> Stages { get; init; } = [];
+
+    /// <summary>The serving engine, once the model is loaded: its limits, the KV cache's budget and use, the sequences running.</summary>
+    public EngineStatus? Engine { get; init; }
+}
+
+/// <summary>
+/// The continuous-batching engine as <c>/status</c> reports it: sequences at once and tokens per step, the KV cache
+/// (tokens, bytes preallocated, tokens reserved by running sequences), and the sequences running now.
+/// </summary>
+public sealed record EngineStatus(int MaxSequences, int MaxBatchedTokens, int CacheTokens, long CacheBytes, int UsedCacheTokens, int Running)
+{
+    public static EngineStatus Of(Models.Generation.GenerationEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        return new(engine.Limits.MaxSequences, engine.Limits.MaxBatchedTokens, engine.CacheTokens, engine.CacheBytes, engine.UsedCacheTokens, engine.Running);
+    }
 }
 
 /// <summary>One finished stage of the load, as <c>/status</c> reports it.</summary>

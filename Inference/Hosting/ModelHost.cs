@@ -25,6 +25,7 @@ public sealed partial class ModelHost(
     private volatile LoadStatus _status = new(LoadPhase.Starting, 0, 0, 0, DateTimeOffset.UtcNow, TimeSpan.Zero, null, null);
     private readonly LoadTimeline _timeline = new();
     private TextGenerator? _generator;
+    private GenerationEngine? _engine;
     private IChatRenderer? _chatRenderer;
 
     public string ModelName => _options.ModelName;
@@ -33,6 +34,7 @@ public sealed partial class ModelHost(
 
     public LoadStatus Status => _status with
     {
+        Engine = _engine is { } engine ? EngineStatus.Of(engine) : null,
         Elapsed = _status.Phase is LoadPhase.Ready or LoadPhase.Failed ? _status.Elapsed : _clock.Elapsed,
         Stage = _status.Phase is LoadPhase.Ready or LoadPhase.Failed ? null : _timeline.Current,
         Stages = [.. _timeline.Completed.Select(StageStatus.From)],
@@ -41,6 +43,10 @@ public sealed partial class ModelHost(
     /// <summary>The loaded model's generator, for <see cref="ServedModel"/> and the scheduler.</summary>
     /// <exception cref="ModelNotReadyException">Not loaded (yet, or the load failed).</exception>
     internal TextGenerator Generator => _generator ?? throw new ModelNotReadyException(_options.ModelName);
+
+    /// <summary>The continuous-batching engine on the loaded model, its KV cache preallocated, for the scheduler.</summary>
+    /// <exception cref="ModelNotReadyException">Not loaded (yet, or the load failed).</exception>
+    internal GenerationEngine Engine => _engine ?? throw new ModelNotReadyException(_options.ModelName);
 
     /// <summary>The loaded model's chat format, for <see cref="ServedModel"/>.</summary>
     /// <exception cref="ModelNotReadyException">Not loaded (yet, or the load failed).</exception>
@@ -109,7 +115,11 @@ public sealed partial class ModelHost(
             }
 
             LogStages(_timeline);
+            var engine = generator.CreateEngine(EngineLimitsFor(_options, generator.Model));
+            metrics.KvCacheTokens.Add(engine.CacheTokens);
+            LogEngine(engine.Limits.MaxSequences, engine.Limits.MaxBatchedTokens, engine.CacheTokens, engine.CacheBytes / 1e6);
             _chatRenderer = chatRenderer;
+            _engine = engine;
             _generator = generator;
             _clock.Stop();
             _status = _status with { Phase = LoadPhase.Ready, Elapsed = _clock.Elapsed };
@@ -151,8 +161,21 @@ public sealed partial class ModelHost(
         }
     }
 
+    /// <summary>
+    /// The engine's limits: <see cref="InferenceOptions.KvCacheTokens"/>, else <see cref="InferenceOptions.MaxBatchSize"/>
+    /// full contexts within <see cref="InferenceOptions.KvCacheMemoryFraction"/> of the memory the process may use.
+    /// </summary>
+    internal static EngineLimits EngineLimitsFor(InferenceOptions options, Models.Architectures.ICausalLanguageModel model)
+    {
+        var tokens = options.KvCacheTokens ?? Math.Min(
+            (long)options.MaxBatchSize * model.Config.ContextLength,
+            (long)(options.KvCacheMemoryFraction * GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / Math.Max(1, model.KeyValueBytesPerToken)));
+        return new EngineLimits(options.MaxBatchSize, options.MaxBatchedTokens, (int)Math.Clamp(tokens, EngineLimits.DefaultPageSize, int.MaxValue / 2));
+    }
+
     public override void Dispose()
     {
+        _engine?.Dispose(); // first: it waits for a step in flight, and its cache is the model's
         _generator?.Dispose();
         base.Dispose();
     }
@@ -182,6 +205,9 @@ public sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the temporary model folder {Folder}")]
     private partial void LogTemporaryLeft(Exception exception, string folder);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Engine: up to {Sequences} sequences and {Tokens} tokens per step; KV cache of {CacheTokens} tokens ({Megabytes:F1} MB) preallocated")]
+    private partial void LogEngine(int sequences, int tokens, int cacheTokens, double megabytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving the embedded tiny GPT-J ({Location}) from {Folder}")]
     private partial void LogEmbedded(string location, string folder);

@@ -10,6 +10,24 @@ internal static class KServeErrors
 {
     public static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
 
+    /// <summary>
+    /// 503 with <c>Retry-After</c> (seconds), which KServe's and Knative's clients retry on; set only while the
+    /// response has not started (a stream already under way cannot take a header).
+    /// </summary>
+    public static int RetryLater(HttpContext context, QueueFullException exception)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(exception);
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Headers.RetryAfter = exception.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return StatusCodes.Status503ServiceUnavailable;
+    }
+
+    private static IResult Busy(HttpContext context, QueueFullException exception) => Error(RetryLater(context, exception), exception.Message);
+
     /// <summary>Every endpoint of <paramref name="builder"/> answers its failures the KServe way (<see cref="For"/>).</summary>
     public static TBuilder WithKServeErrors<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder => builder.AddEndpointFilter(async (invocation, next) =>
@@ -34,7 +52,7 @@ internal static class KServeErrors
         InvalidRequestException e => Error(StatusCodes.Status400BadRequest, e.Message), // also invalid text in the body (RequestJson)
         ModelNotFoundException e => Error(StatusCodes.Status404NotFound, e.Message),
         ModelNotReadyException e => Error(StatusCodes.Status503ServiceUnavailable, e.Message),
-        QueueFullException e => Error(StatusCodes.Status503ServiceUnavailable, e.Message),
+        QueueFullException e => Busy(context, e),
         BadHttpRequestException e => Error(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : e.Message),
         System.Text.Json.JsonException e => Error(StatusCodes.Status400BadRequest, $"Unrecognized request format: {e.Message}"),
         OperationCanceledException => Results.Empty, // the client left; nothing to answer

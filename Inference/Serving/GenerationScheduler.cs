@@ -8,10 +8,13 @@ using Models.Generation;
 namespace Inference.Serving;
 
 /// <summary>
-/// Dynamic batching: requests wait in a bounded queue; whenever the model is free, every waiting request (up to
-/// the batch size) runs as one batch through the shared generation engine. Every protocol submits here, through
-/// <see cref="ServedModel"/>, which checks each request against the model's context first. A request whose caller
-/// cancels leaves the queue at once, so a refused or abandoned request holds no place in it.
+/// Continuous batching: requests wait in a bounded queue and join the engine (<see cref="GenerationEngine"/>)
+/// between any two of its steps, as soon as it has a place (<see cref="InferenceOptions.MaxBatchSize"/>) and the KV
+/// cache their prompt plus max_tokens needs; a sequence that ends, or whose caller leaves, frees both at once for
+/// the next. Every protocol submits here, through <see cref="ServedModel"/>, which refuses first what could never
+/// fit (the context, the cache). Requests join in arrival order: one that waits for cache room is not overtaken.
+/// A request whose caller cancels leaves the queue at once, so a refused or abandoned request holds no place in it;
+/// once running, it leaves at the next step.
 /// </summary>
 public sealed partial class GenerationScheduler(ModelHost host, IOptions<InferenceOptions> options, InferenceMetrics metrics, ILogger<GenerationScheduler> logger) : BackgroundService
 {
@@ -21,6 +24,10 @@ public sealed partial class GenerationScheduler(ModelHost host, IOptions<Inferen
     // withdrawn ones until the scheduler reaches them.
     private readonly Channel<QueuedRequest> _waiting = Channel.CreateUnbounded<QueuedRequest>(new UnboundedChannelOptions { SingleReader = true });
     private int _queued;
+    private QueuedRequest? _next; // the oldest request, taken from the channel, waiting for room in the engine
+
+    /// <summary>Requests waiting to join the engine.</summary>
+    public int Waiting => Volatile.Read(ref _queued);
 
     /// <summary>Queues a prompt; tokens stream from the returned request, which completes with the result.</summary>
     /// <exception cref="QueueFullException">Too many requests are waiting.</exception>
@@ -55,45 +62,180 @@ public sealed partial class GenerationScheduler(ModelHost host, IOptions<Inferen
         return queued.Request;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        // The engine is synchronous and CPU-bound: its loop has a thread of its own, off the request threads.
+        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// Admit, step, repeat; idle, wait for a request. On shutdown nothing more joins and whatever waits is refused;
+    /// the sequences already running are finished (graceful; the host's shutdown timeout bounds it).
+    /// </summary>
+    private void Run(CancellationToken stoppingToken)
+    {
+        GenerationEngine? engine = null;
+        while (true)
+        {
+            if (!stoppingToken.IsCancellationRequested && HasWork())
+            {
+                engine ??= host.Engine; // requests come only once the model is loaded (ServedModel)
+                Admit(engine);
+            }
+
+            if (engine is null || engine.Running == 0)
+            {
+                if (stoppingToken.IsCancellationRequested || !WaitForWork(stoppingToken))
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            try
+            {
+                metrics.BatchSize.Record(engine.Running);
+                engine.Step();
+            }
+            catch (ObjectDisposedException) when (stoppingToken.IsCancellationRequested)
+            {
+                break; // the model is going away under a shutdown
+            }
+            catch (Exception e)
+            {
+                // Not a forward pass (those fail their own sequences inside the engine): the engine itself broke.
+                LogStepFailed(e);
+                break;
+            }
+        }
+
+        Refuse();
+    }
+
+    private bool HasWork() => _next is not null || _waiting.Reader.TryPeek(out _);
+
+    /// <summary>Blocks until a request arrives; false when the server is stopping.</summary>
+    private bool WaitForWork(CancellationToken stoppingToken)
     {
         try
         {
-            await ScheduleAsync(stoppingToken);
+            return _waiting.Reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down: the batch in flight has finished (see Run); whatever still waits is refused.
-            _waiting.Writer.TryComplete();
-            while (_waiting.Reader.TryRead(out var queued))
+            return false;
+        }
+    }
+
+    /// <summary>Oldest first, as many as have a place and their cache room; one that must wait for room blocks those behind it.</summary>
+    private void Admit(GenerationEngine engine)
+    {
+        while (engine.Running < engine.Limits.MaxSequences)
+        {
+            if (_next is null && !_waiting.Reader.TryRead(out _next))
             {
-                if (Leave(queued))
-                {
-                    queued.Request.Completion.TrySetException(new QueueFullException(0, "The server is shutting down."));
-                }
+                return;
+            }
+
+            var queued = _next;
+            if (queued.HasLeft)
+            {
+                _next = null; // withdrawn while it waited
+                continue;
+            }
+
+            var request = queued.Request;
+            if (!engine.CanAdmit(request.Prompt.Count, request.Options.MaxNewTokens) && engine.Running > 0)
+            {
+                return; // waits for a sequence to end (an idle engine that cannot take it never will: Start fails it)
+            }
+
+            _next = null;
+            if (Leave(queued)) // else withdrawn just now
+            {
+                Start(engine, request); // a cancellation from now on is the engine's to handle
             }
         }
     }
 
-    private async Task ScheduleAsync(CancellationToken stoppingToken)
+    private void Start(GenerationEngine engine, GenerationRequest request)
     {
-        while (await _waiting.Reader.WaitToReadAsync(stoppingToken))
+        var reserved = engine.TokensFor(request.Prompt.Count, request.Options.MaxNewTokens);
+        var lastToken = 0L;
+        metrics.RunningSequences.Add(1);
+        metrics.KvCacheUsedTokens.Add(reserved);
+        try
         {
-            var batch = new List<GenerationRequest>();
-            while (batch.Count < _options.MaxBatchSize && _waiting.Reader.TryRead(out var queued))
-            {
-                if (Leave(queued)) // else withdrawn while it waited
+            engine.Add(
+                request.Prompt,
+                request.Options,
+                token =>
                 {
-                    batch.Add(queued.Request); // a cancellation from now on is the engine's to handle
-                }
-            }
+                    var now = Stopwatch.GetTimestamp();
+                    if (lastToken == 0)
+                    {
+                        metrics.TimeToFirstToken.Record(Stopwatch.GetElapsedTime(request.EnqueuedAt, now).TotalSeconds);
+                    }
+                    else
+                    {
+                        metrics.InterTokenLatency.Record(Stopwatch.GetElapsedTime(lastToken, now).TotalSeconds);
+                    }
 
-            if (batch.Count > 0)
-            {
-                // The engine is synchronous and CPU-bound: run it off the request threads. A batch already running
-                // is finished even during shutdown (graceful; the host's shutdown timeout bounds it).
-                await Task.Factory.StartNew(() => Run(batch), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            }
+                    lastToken = now;
+                    request.Tokens.Writer.TryWrite(token);
+                },
+                result =>
+                {
+                    metrics.RunningSequences.Add(-1);
+                    metrics.KvCacheUsedTokens.Add(-reserved);
+                    Complete(request, result);
+                },
+                request.CancellationToken);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // Refused by the engine (the checks before it should have caught it): this request alone fails.
+            metrics.RunningSequences.Add(-1);
+            metrics.KvCacheUsedTokens.Add(-reserved);
+            Complete(request, new GenerationResult(request.Prompt, [], "", FinishReason.Failed) { Error = e });
+        }
+    }
+
+    private void Complete(GenerationRequest request, GenerationResult result)
+    {
+        metrics.GeneratedTokens.Add(result.Tokens.Count);
+        if (result.Error is { } error)
+        {
+            // This request alone failed (its options, its sampling, its forward pass): the others go on.
+            LogSequenceFailed(error);
+            request.Tokens.Writer.TryComplete(error);
+            request.Completion.TrySetException(error);
+            return;
+        }
+
+        request.Tokens.Writer.TryComplete();
+        request.Completion.TrySetResult(result);
+    }
+
+    /// <summary>Shutting down: whatever still waits is refused.</summary>
+    private void Refuse()
+    {
+        _waiting.Writer.TryComplete();
+        var refused = new List<QueuedRequest>();
+        if (_next is not null)
+        {
+            refused.Add(_next);
+            _next = null;
+        }
+
+        while (_waiting.Reader.TryRead(out var queued))
+        {
+            refused.Add(queued);
+        }
+
+        foreach (var queued in refused.Where(Leave))
+        {
+            queued.Request.Tokens.Writer.TryComplete();
+            queued.Request.Completion.TrySetException(new QueueFullException(0, "The server is shutting down."));
         }
     }
 
@@ -111,59 +253,9 @@ public sealed partial class GenerationScheduler(ModelHost host, IOptions<Inferen
         return true;
     }
 
-    private void Run(List<GenerationRequest> batch)
-    {
-        metrics.BatchSize.Record(batch.Count);
-        using var activity = InferenceMetrics.Activities.StartActivity("generate");
-        activity?.SetTag("batch.size", batch.Count);
-        var firstToken = new bool[batch.Count];
-        try
-        {
-            var results = host.Generator.Generate(
-                [.. batch.Select(r => r.Prompt)],
-                [.. batch.Select(r => r.Options)],
-                (i, token) =>
-                {
-                    if (!firstToken[i])
-                    {
-                        firstToken[i] = true;
-                        metrics.TimeToFirstToken.Record(Stopwatch.GetElapsedTime(batch[i].EnqueuedAt).TotalSeconds);
-                    }
-
-                    batch[i].Tokens.Writer.TryWrite(token);
-                },
-                [.. batch.Select(r => r.CancellationToken)]);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                metrics.GeneratedTokens.Add(results[i].Tokens.Count);
-                if (results[i].Error is { } error)
-                {
-                    // This request alone failed (its options, its sampling): its neighbours have their results.
-                    LogSequenceFailed(error);
-                    batch[i].Tokens.Writer.TryComplete(error);
-                    batch[i].Completion.TrySetException(error);
-                    continue;
-                }
-
-                batch[i].Tokens.Writer.TryComplete();
-                batch[i].Completion.TrySetResult(results[i]);
-            }
-        }
-        catch (Exception e)
-        {
-            // The forward pass itself failed: no sequence of the batch has a result.
-            LogBatchFailed(e, batch.Count);
-            foreach (var request in batch)
-            {
-                request.Tokens.Writer.TryComplete(e);
-                request.Completion.TrySetException(e);
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "One request of a batch failed; the others went on")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "One request failed; the others went on")]
     private partial void LogSequenceFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "A batch of {Count} requests failed")]
-    private partial void LogBatchFailed(Exception exception, int count);
+    [LoggerMessage(Level = LogLevel.Error, Message = "The generation engine failed; no more requests are served")]
+    private partial void LogStepFailed(Exception exception);
 }

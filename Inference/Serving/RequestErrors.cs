@@ -26,6 +26,10 @@ public sealed class ModelNotReadyException(string name) : Exception($"Model with
     public string Name { get; } = name;
 }
 
-/// <summary>The queue is full: the caller should retry later (HTTP 503).</summary>
+/// <summary>The queue is full: the caller should retry later (HTTP 503 with <c>Retry-After</c>).</summary>
 public sealed class QueueFullException(int capacity, string? message = null)
-    : Exception(message ?? $"The server is busy: {capacity} requests are already waiting. Retry later.");
+    : Exception(message ?? $"The server is busy: {capacity} requests are already waiting. Retry later.")
+{
+    /// <summary>The <c>Retry-After</c> the 503 carries.</summary>
+    public int RetryAfterSeconds { get; init; } = 1;
+}

@@ -5,7 +5,7 @@ namespace Inference.Serving;
 
 /// <summary>
 /// The one model this process serves: what <see cref="ModelHost"/> loaded (a <see cref="TextGenerator"/>: model,
-/// tokenizer and generation defaults; the model's <see cref="IChatRenderer"/>), and the dynamic-batching
+/// tokenizer and generation defaults; the model's <see cref="IChatRenderer"/>), and the continuous-batching
 /// <see cref="GenerationScheduler"/>.
 /// Requests are checked against the context here, at the boundary every protocol and engine shares.
 /// </summary>
@@ -51,6 +51,17 @@ internal sealed class ServedModel(ModelHost host, GenerationScheduler scheduler)
         {
             throw new InvalidRequestException(
                 $"This model's maximum context length is {context} tokens. However, you requested {total} tokens ({prompt.Count} in the prompt, {options.MaxNewTokens} to generate).",
+                code: "context_length_exceeded");
+        }
+
+        // The KV cache is shared: a request that needs more than all of it would wait forever; one that needs more
+        // than is free now waits in the queue.
+        var engine = host.Engine;
+        if (!engine.CanEverFit(prompt.Count, options.MaxNewTokens))
+        {
+            throw new InvalidRequestException(
+                $"This request needs {engine.TokensFor(prompt.Count, options.MaxNewTokens)} tokens of KV cache ({prompt.Count} in the prompt, {options.MaxNewTokens} to generate); " +
+                $"the server's cache holds {engine.CacheTokens} ({Tensorizer.Configuration.SettingNames.KvCacheTokens}). Send a shorter prompt or a smaller max_tokens.",
                 code: "context_length_exceeded");
         }
 

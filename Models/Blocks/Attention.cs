@@ -38,6 +38,57 @@ internal static class Attention
     }
 
     /// <summary>
+    /// [rows, 1, tokens, length] for rows that each continue their own sequence (a paged forward pass): row b's
+    /// query t sits at position <paramref name="cached"/>[b] + t and sees its sequence's keys at or before it (and,
+    /// with a <paramref name="slidingWindow"/>, fewer than that many back); key slots past the row's own tokens
+    /// (the padding up to the longest row) are masked.
+    /// </summary>
+    public static Tensor RaggedMask(IReadOnlyList<int> cached, int tokens, int length, int? slidingWindow, Device device)
+    {
+        var rows = cached.Count;
+        var mask = new float[(long)rows * tokens * length];
+        for (var b = 0; b < rows; b++)
+        {
+            for (var t = 0; t < tokens; t++)
+            {
+                var query = cached[b] + t;
+                var from = slidingWindow is { } window ? Math.Max(0, query - window + 1) : 0;
+                var offset = ((long)b * tokens + t) * length;
+                for (var j = 0; j < length; j++)
+                {
+                    mask[offset + j] = j >= from && j <= query ? 0f : Masked;
+                }
+            }
+        }
+
+        using var scope = NewDisposeScope();
+        return tensor(mask, [rows, 1, tokens, length]).to(device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// [1, 1, tokens, length] for a packed pass: <paramref name="segments"/> give each sequence's first token and first
+    /// key in the packed row, its cached length and its new tokens; a token sees its own sequence's keys at or before
+    /// its position (within a <paramref name="slidingWindow"/>), nothing of the others.
+    /// </summary>
+    public static Tensor PackedMask(IReadOnlyList<(int Token, int Key, int Cached, int Tokens)> segments, int tokens, int length, int? slidingWindow, Device device)
+    {
+        var mask = new float[(long)tokens * length];
+        Array.Fill(mask, Masked);
+        foreach (var (token, key, cached, count) in segments)
+        {
+            for (var t = 0; t < count; t++)
+            {
+                var query = cached + t;
+                var from = slidingWindow is { } window ? Math.Max(0, query - window + 1) : 0;
+                Array.Fill(mask, 0f, (int)(((long)(token + t) * length) + key + from), query - from + 1);
+            }
+        }
+
+        using var scope = NewDisposeScope();
+        return tensor(mask, [1, 1, tokens, length]).to(device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// softmax(q·kᵀ/√d + mask)·v. <paramref name="queries"/> [batch, heads, tokens, head_dim]; <paramref name="keys"/>
     /// and <paramref name="values"/> [batch, kv heads, cached + tokens, head_dim], each serving heads / kv heads
     /// consecutive query heads (Hugging Face's repeat_kv), without copying them per query head; <paramref name="mask"/>

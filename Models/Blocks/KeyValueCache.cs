@@ -7,7 +7,7 @@ namespace Models.Blocks;
 /// Preallocated keys and values [batch, key/value heads, capacity, head_dim] per layer; forward passes write in
 /// place. With grouped-query attention only the key/value heads are stored, not the query heads they serve.
 /// </summary>
-internal sealed class KeyValueCache : IKeyValueCache
+internal sealed class KeyValueCache : LayerCache, IKeyValueCache
 {
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
@@ -24,7 +24,7 @@ internal sealed class KeyValueCache : IKeyValueCache
     public int Capacity { get; }
 
     /// <summary>Writes a layer's new keys and values [batch, kv heads, tokens, head_dim]; returns views of everything cached.</summary>
-    public (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)
+    public override (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)
     {
         var tokens = (int)keys.shape[2];
         if (Length + tokens > Capacity)

@@ -51,9 +51,24 @@ internal sealed class RotaryEmbedding
 
     public int RotaryDim { get; }
 
+    /// <summary>Dynamic scaling: the angles depend on the length of the pass.</summary>
+    public bool DependsOnLength => _dependsOnLength;
+
     /// <summary>The angles at <paramref name="positions"/> [batch, tokens], in the caller's dispose scope.</summary>
-    public RotaryAngles Angles(Tensor positions)
+    /// <param name="perRow">
+    /// Each row is a sequence of its own (a paged pass of a continuous batch): with dynamic scaling, each row's own
+    /// length decides its angles, as when it runs alone.
+    /// </param>
+    public RotaryAngles Angles(Tensor positions, bool perRow = false)
     {
+        if (perRow && _dependsOnLength && positions.shape[0] > 1)
+        {
+            using var rows = NewDisposeScope();
+            var each = Enumerable.Range(0, (int)positions.shape[0]).Select(row => Angles(positions.narrow(0, row, 1))).ToList();
+            return new RotaryAngles(
+                cat([.. each.Select(a => a.Cos)], 0).MoveToOuterDisposeScope(), cat([.. each.Select(a => a.Sin)], 0).MoveToOuterDisposeScope());
+        }
+
         // Dynamic scaling: the longest sequence of this pass (max position + 1) decides, as in Hugging Face's
         // dynamic_rope_update; keys cached by earlier passes keep the angles they were rotated with, as there.
         var frequencies = _dependsOnLength ? _frequencies(positions.max().item<long>() + 1) : _fixed;

@@ -1,7 +1,6 @@
 using System.Runtime.ExceptionServices;
 using Models.Architectures;
 using Models.Tokenization;
-using static TorchSharp.torch;
 
 namespace Models.Generation;
 
@@ -131,83 +130,57 @@ public sealed class TextGenerator(ICausalLanguageModel model, ITextTokenizer tok
     }
 
     /// <summary>
-    /// Runs the batch. Every tensor lives in a dispose scope, so none is a temporary that a garbage collection could
-    /// finalize while libtorch uses it (see <c>Models/Torch/Scalars.cs</c>).
+    /// Runs the batch on a <see cref="GenerationEngine"/> of its own, sized for it: every prompt joins at once and
+    /// is prefilled whole, then all decode together; a sequence that ends leaves. Every tensor lives in a dispose
+    /// scope, so none is a temporary that a garbage collection could finalize while libtorch uses it (see
+    /// <c>Models/Torch/Scalars.cs</c>).
     /// </summary>
     private void Run(SequenceState[] sequences, Action<int, GeneratedToken>? onToken, CancellationToken[]? sequenceCancellation, CancellationToken cancellationToken)
     {
-        var longestPrompt = sequences.Max(s => s.Prompt.Count);
-        var steps = sequences.Max(s => s.Options.MaxNewTokens);
-        if (steps == 0)
+        var cacheTokens = sequences.Sum(s => (long)s.Prompt.Count + s.Options.MaxNewTokens + EngineLimits.DefaultPageSize);
+        if (sequences.All(s => s.Done))
         {
             return;
         }
 
-        var batch = sequences.Length;
-        using var cache = model.CreateCache(batch, longestPrompt + steps);
-        var pad = model.Config.EndOfTextId ?? 0;
-        var ids = new long[batch, longestPrompt];
-        var mask = new long[batch, longestPrompt + steps];
-        var positions = new long[batch, longestPrompt];
-        for (var b = 0; b < batch; b++)
+        var limits = new EngineLimits(sequences.Length, int.MaxValue, (int)Math.Min(cacheTokens, int.MaxValue - EngineLimits.DefaultPageSize));
+        using var engine = new GenerationEngine(this, limits, gate: null);
+        for (var b = 0; b < sequences.Length; b++)
         {
-            var prompt = sequences[b].Prompt;
-            var offset = longestPrompt - prompt.Count; // left padding keeps every sequence's last token in the last column
-            for (var t = 0; t < longestPrompt; t++)
-            {
-                ids[b, t] = t < offset ? pad : prompt[t - offset];
-                mask[b, t] = t < offset ? 0 : 1;
-                positions[b, t] = Math.Max(0, t - offset);
-            }
+            var index = b;
+            engine.Join(sequences[b], onToken is null ? null : token => onToken(index, token), sequenceCancellation?[b] ?? CancellationToken.None);
         }
 
-        for (var step = 0; step < steps; step++)
+        while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            float[] logits;
-            using (NewDisposeScope())
-            {
-                var maskTensor = tensor(mask).narrow(1, 0, cache.Length + ids.GetLength(1));
-                var output = model.Forward(tensor(ids), tensor(positions), maskTensor, cache, lastTokenOnly: true);
-                logits = output.select(1, output.shape[1] - 1).cpu().data<float>().ToArray();
-            }
-
-            var vocabulary = logits.Length / batch;
-            ids = new long[batch, 1];
-            positions = new long[batch, 1];
-            for (var b = 0; b < batch; b++)
-            {
-                var sequence = sequences[b];
-                if (sequenceCancellation is not null && sequenceCancellation[b].IsCancellationRequested)
-                {
-                    sequence.Cancel();
-                }
-
-                ids[b, 0] = sequence.Done ? pad : Sample(sequence, logits.AsSpan(b * vocabulary, vocabulary), b, onToken, pad);
-                positions[b, 0] = sequence.Prompt.Count + sequence.Generated.Count - 1;
-                mask[b, longestPrompt + step] = 1;
-            }
-
-            if (sequences.All(s => s.Done))
+            if (!engine.Step())
             {
                 break;
             }
         }
     }
 
-    /// <summary>The next token of one sequence; a sampling failure ends that sequence alone.</summary>
-    private static long Sample(SequenceState sequence, Span<float> logits, int index, Action<int, GeneratedToken>? onToken, int pad)
+    /// <summary>
+    /// A continuous-batching engine on this model, its cache preallocated to <paramref name="limits"/>, for a
+    /// service whose sequences come and go; its steps and this generator's batches take turns, and disposing the
+    /// generator waits for a step in flight. Dispose the engine first.
+    /// </summary>
+    public GenerationEngine CreateEngine(EngineLimits limits)
     {
+        _gate.Wait();
         try
         {
-            return sequence.Append(logits, index, onToken);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return new GenerationEngine(this, limits, _gate);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        finally
         {
-            sequence.Fail(e);
-            return pad;
+            _gate.Release();
         }
     }
+
+    internal bool IsDisposed => _disposed;
 
     /// <summary>Waits for a batch in flight to finish first: freeing the model under a running forward pass crashes libtorch.</summary>
     public void Dispose()

@@ -43,6 +43,15 @@ public static class SettingNames
 
     public const string QueueCapacity = "QUEUE_CAPACITY";
 
+    /// <summary>Tokens one engine step may process: every running sequence's next token plus prompt chunks.</summary>
+    public const string MaxBatchedTokens = "MAX_BATCHED_TOKENS";
+
+    /// <summary>The KV cache's size in tokens, shared by every running sequence (preallocated at load).</summary>
+    public const string KvCacheTokens = "KV_CACHE_TOKENS";
+
+    /// <summary>Without <see cref="KvCacheTokens"/>: the fraction of the process's available memory the KV cache may take.</summary>
+    public const string KvCacheMemoryFraction = "KV_CACHE_MEMORY_FRACTION";
+
     /// <summary>The raw 32-byte key of an encrypted <c>model.tensors</c> (the service and <c>verify</c> decrypt with it).</summary>
     public const string KeyFile = Crypto.DecryptionKey.KeyFileVariable;
 

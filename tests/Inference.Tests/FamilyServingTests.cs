@@ -52,7 +52,8 @@ public sealed class FamilyServingTests
         var folder = Path.Combine(root.Path, "model");
         await ModelConverter.ConvertAsync(new ConversionRequest { Source = checkpoint, Output = folder, Dtype = "keep" });
 
-        await using var server = await InferenceServer.StartAsync(new() { [SettingNames.ModelPath] = folder });
+        // A step budget of 3 tokens: every prompt is prefilled in chunks (beside the decodes of the mixed batch below).
+        await using var server = await InferenceServer.StartAsync(new() { [SettingNames.ModelPath] = folder, [SettingNames.MaxBatchedTokens] = "3" });
         var model = server.Services.GetRequiredService<IServedModel>();
         var stops = server.Services.GetRequiredService<Hosting.ModelHost>().Generator.StopTokenIds;
         var reference = new ReferenceTransformer(family, weights);
@@ -99,6 +100,23 @@ public sealed class FamilyServingTests
         Assert.Equal(chatIds.Count, json.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
         // The service starts an assistant's reply at its first non-space character.
         Assert.Equal(Expected(chatIds).TrimStart(), json.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+
+        // In a mixed batch: while another request streams a long completion, the same prompts, joining it between
+        // its steps, still get the reference's greedy tokens (three instances of one KServe request run side by side).
+        using var longOne = new CancellationTokenSource();
+        var longest = model.Info.ContextLength - chatIds.Count;
+        var running = model.Submit(chatIds, new Models.Generation.GenerationOptions { MaxNewTokens = longest, StopAtEndOfText = false }, longOne.Token);
+        await running.Tokens.Reader.ReadAsync();
+        (status, json) = await PostAsync(
+            server, "/openai/v1/completions", JsonSerializer.Serialize(new { model = model.Name, prompt = Prompt, max_tokens = MaxTokens, temperature = 0 }));
+        Assert.Equal(200, status);
+        Assert.Equal(expected, json.GetProperty("choices")[0].GetProperty("text").GetString());
+        (status, json) = await PostAsync(server, $"/v1/models/{model.Name}:predict", JsonSerializer.Serialize(new { instances = new[] { Prompt, Prompt, Prompt }, parameters }));
+        Assert.Equal(200, status);
+        Assert.All(json.GetProperty("predictions").EnumerateArray(), p => Assert.Equal(expected, p.GetString()));
+        await longOne.CancelAsync();
+        var result = await running.Completion.Task;
+        Assert.True(result.FinishReason == Models.Generation.FinishReason.Cancelled, $"the long completion ended ({result.Tokens.Count} of {longest} tokens) before the others ran beside it");
     }
 
     private static (TinyFamily Family, string Tokenizer, string? ChatTemplate) Case(string name) => name switch

@@ -43,7 +43,7 @@ internal static class OpenAIErrors
         System.Text.Json.JsonException e => Invalid($"We could not parse the JSON body of your request: {e.Message}", null, "invalid_json"),
         ModelNotFoundException e => (StatusCodes.Status404NotFound, new($"The model `{e.Name}` does not exist.", InvalidRequest, "model", "model_not_found")),
         ModelNotReadyException e => (StatusCodes.Status503ServiceUnavailable, new(e.Message, ServerError, "model", "model_not_ready")),
-        QueueFullException e => (StatusCodes.Status503ServiceUnavailable, new(e.Message, ServerError, null, "server_busy")),
+        QueueFullException e => (KServeErrors.RetryLater(context, e), new(e.Message, ServerError, null, "server_busy")),
         BadHttpRequestException e => (e.StatusCode, new(
             e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : e.Message, e.StatusCode >= 500 ? ServerError : InvalidRequest, null, null)),
         _ => (StatusCodes.Status500InternalServerError, new(InternalErrors.Report(context, exception), ServerError, null, "internal_error")),
