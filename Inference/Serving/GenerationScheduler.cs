@@ -102,9 +102,10 @@ public sealed partial class GenerationScheduler(ModelHost host, IOptions<Inferen
             }
             catch (Exception e)
             {
-                // Not a forward pass (those fail their own sequences inside the engine): the engine itself broke.
-                LogStepFailed(e);
-                break;
+                // Not a forward pass (those fail their own sequences inside the engine): the step itself broke. Its
+                // sequences fail with the error rather than wait forever; the emptied engine serves the next ones.
+                LogStepFailed(e, engine.Running);
+                engine.FailAll(e);
             }
         }
 
@@ -256,6 +257,6 @@ public sealed partial class GenerationScheduler(ModelHost host, IOptions<Inferen
     [LoggerMessage(Level = LogLevel.Warning, Message = "One request failed; the others went on")]
     private partial void LogSequenceFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The generation engine failed; no more requests are served")]
-    private partial void LogStepFailed(Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "A generation step failed; its {Count} running requests failed with it, the next ones are served")]
+    private partial void LogStepFailed(Exception exception, int count);
 }

@@ -293,6 +293,29 @@ public sealed class GenerationEngine : IDisposable
         sequence.Finish();
     }
 
+    /// <summary>
+    /// Ends every running sequence as failed with <paramref name="error"/> and frees its pages: when a step broke
+    /// outside a forward pass (which fails only its own sequences), no caller may be left waiting, and the engine
+    /// must be empty and usable for the next requests.
+    /// </summary>
+    public void FailAll(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        _gate?.Wait();
+        try
+        {
+            foreach (var sequence in _running.ToList())
+            {
+                sequence.State.Fail(error);
+                Finish(sequence);
+            }
+        }
+        finally
+        {
+            _gate?.Release();
+        }
+    }
+
     private long PagesFor(int promptTokens, int maxNewTokens) => ((long)promptTokens + maxNewTokens + _cache.PageSize - 1) / _cache.PageSize;
 
     /// <summary>Frees the cache; running sequences end as cancelled. Waits for a step in flight.</summary>

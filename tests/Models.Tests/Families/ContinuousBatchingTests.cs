@@ -143,6 +143,37 @@ public class ContinuousBatchingTests(TinyFamilyFixture models) : IClassFixture<T
         });
     }
 
+    [Fact]
+    public void Failing_all_ends_every_running_sequence_with_the_error_and_leaves_the_engine_empty_and_usable()
+    {
+        var generator = models["llama"].Generator;
+        var options = new GenerationOptions { MaxNewTokens = 4, StopAtEndOfText = false };
+        var prompt = TinyFamilies.Prompt(6, seed: 3);
+        var alone = generator.Generate([prompt], [options], onToken: null)[0].Tokens;
+        using var engine = generator.CreateEngine(new EngineLimits(MaxSequences: 2, MaxBatchedTokens: 64, CacheTokens: 32, PageSize: 4));
+        var finished = new List<GenerationResult>();
+        engine.Add(prompt, options, null, finished.Add);
+        engine.Add(prompt, options, null, finished.Add);
+        engine.Step();
+
+        var error = new InvalidOperationException("the step broke");
+        engine.FailAll(error);
+        Assert.Equal(2, finished.Count);
+        Assert.All(finished, r =>
+        {
+            Assert.Equal(FinishReason.Failed, r.FinishReason);
+            Assert.Same(error, r.Error);
+        });
+        Assert.Equal((0, 0), (engine.Running, engine.UsedCacheTokens));
+
+        var next = engine.Add(prompt, options, null, null);
+        while (engine.Step())
+        {
+        }
+
+        Assert.Equal(alone, next.Result!.Tokens);
+    }
+
     private static float[][] Forward(ICausalLanguageModel model, IPagedKeyValueCache cache, int[][] rows, CachedSequence[] sequences)
     {
         using var scope = NewDisposeScope();
