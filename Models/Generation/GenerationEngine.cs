@@ -1,4 +1,5 @@
 using Models.Architectures;
+using Models.Torch;
 using static TorchSharp.torch;
 
 namespace Models.Generation;
@@ -201,7 +202,7 @@ public sealed class GenerationEngine : IDisposable
         {
             using var scope = NewDisposeScope();
             var output = _model.ForwardPacked(tensor(ids), _cache, [.. rows.Select(r => new CachedSequence(r.Sequence.Pages, r.Sequence.Cached))], [.. rows.Select(r => r.Tokens)]);
-            logits = output.select(1, 0).cpu().data<float>().ToArray();
+            logits = output.select(1, 0).ToFloats();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -238,7 +239,7 @@ public sealed class GenerationEngine : IDisposable
         {
             using var scope = NewDisposeScope();
             var output = _model.Forward(tensor(ids), _cache, rows, lastTokenOnly: true);
-            logits = output.select(1, 0).cpu().data<float>().ToArray();
+            logits = output.select(1, 0).ToFloats();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

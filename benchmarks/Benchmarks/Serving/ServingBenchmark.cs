@@ -73,12 +73,13 @@ internal static class ServingBenchmark
             $"  the engine alone (this process, no HTTP): batch {Clients} decodes {engineGain:0.00}× the tokens/s of batch 1; the service: {batched.TokensPerSecond / serialized.TokensPerSecond:0.00}×"));
 
         Console.Out.WriteLine($"{name}: mixed load, 1 client streaming {LongTokens}-token completions while {Clients - 1} send {ShortTokens}-token requests (MAX_BATCH_SIZE={Clients})");
-        var (idle, shortMixed, longMixed) = await MixedAsync(modelPath);
+        var (idle, shortsOnly, shortMixed, longMixed) = await MixedAsync(modelPath);
         Report($"  {ShortTokens}-token requests, idle server", idle, null);
+        Report($"  {ShortTokens}-token requests, {Clients - 1} clients", shortsOnly, null);
         Report($"  {ShortTokens}-token requests, mixed load", shortMixed, null);
         Report($"  {LongTokens}-token streams, mixed load", longMixed, null);
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  short requests' p50 latency under mixed load: {shortMixed.P50 / idle.P50:0.00}× idle"));
+            $"  short requests' p50 latency under mixed load: {shortMixed.P50 / idle.P50:0.00}× one alone on the idle server, {shortMixed.P50 / shortsOnly.P50:0.00}× the same {Clients - 1} clients without the long stream"));
     }
 
     private static void Report(string what, Result result, double? baseline) =>
@@ -133,8 +134,11 @@ internal static class ServingBenchmark
         return Result.Of(requests, seconds, (await TokenLatencies.ReadAsync(service.Client)).Since(before));
     }
 
-    /// <summary>Short requests on the idle server, then beside one client streaming long completions.</summary>
-    private static async Task<(Result Idle, Result Short, Result Long)> MixedAsync(string modelPath)
+    /// <summary>
+    /// Short requests one at a time on the idle server, then from 7 clients at once (what the long stream's
+    /// neighbours cost each other), then from the same 7 beside one client streaming long completions.
+    /// </summary>
+    private static async Task<(Result Idle, Result ShortsOnly, Result Short, Result Long)> MixedAsync(string modelPath)
     {
         using var service = Start(modelPath, Clients);
         await service.WaitUntilReadyAsync();
@@ -150,6 +154,18 @@ internal static class ServingBenchmark
         var idleSeconds = clock.Elapsed.TotalSeconds;
         var afterIdle = await TokenLatencies.ReadAsync(service.Client);
         var idleResult = Result.Of(idle, idleSeconds, afterIdle.Since(before));
+        var alone = new ConcurrentBag<Timing>();
+        clock.Restart();
+        await Task.WhenAll(Enumerable.Range(0, Clients - 1).Select(async c =>
+        {
+            for (var r = 0; r < RequestsPerClient; r++)
+            {
+                alone.Add(await CompleteAsync(service.Client, $"Short request {r} from client {c}: hello", ShortTokens));
+            }
+        }));
+        var aloneSeconds = clock.Elapsed.TotalSeconds;
+        var afterAlone = await TokenLatencies.ReadAsync(service.Client);
+        var shortsOnly = Result.Of(alone, aloneSeconds, afterAlone.Since(afterIdle));
         var shorts = new ConcurrentBag<Timing>();
         var longs = new ConcurrentBag<Timing>();
         using var done = new CancellationTokenSource();
@@ -171,8 +187,8 @@ internal static class ServingBenchmark
             }
         }).Append(longClient));
         var seconds = clock.Elapsed.TotalSeconds;
-        var mixed = (await TokenLatencies.ReadAsync(service.Client)).Since(afterIdle);
-        return (idleResult, Result.Of(shorts, seconds, mixed), Result.Of(longs, seconds, null));
+        var mixed = (await TokenLatencies.ReadAsync(service.Client)).Since(afterAlone);
+        return (idleResult, shortsOnly, Result.Of(shorts, seconds, mixed), Result.Of(longs, seconds, null));
     }
 
     /// <summary>One completion, not streamed (as a batch client asks): its latency.</summary>
