@@ -18,10 +18,15 @@ internal static class InspectCommand
     {
         var location = new LocationOptions();
         var json = new Option<bool>("--json") { Description = "Print the same as JSON." };
-        var command = new Command("inspect", "Show a .tensors file's version, counts, bytes and tensor table.") { json };
+        var command = new Command("inspect", "Show a .tensors file's version, counts, bytes and tensor table (or a safetensors checkpoint's shards and tensors).") { json };
         location.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            if (location.IsSafetensors(parse))
+            {
+                return await SafetensorsCommands.InspectAsync(location, parse, parse.GetValue(json), ct);
+            }
+
             await using var tensors = await location.OpenAsync(parse, ct);
             var headers = await Task.WhenAll(tensors.Index.Select(e => tensors.ReadHeaderAsync(e, ct)));
             var rows = tensors.Index.Zip(headers, (entry, header) => (entry, header.Header)).ToList();
@@ -93,7 +98,7 @@ internal static class InspectCommand
         _ => "state_dict",
     };
 
-    private static string DtypeName(TensorDtype dtype) => dtype.IsOpaque ? dtype.ElementType.ToString().ToLowerInvariant() : dtype.Text;
+    internal static string DtypeName(TensorDtype dtype) => dtype.IsOpaque ? dtype.ElementType.ToString().ToLowerInvariant() : dtype.Text;
 
     internal static string Bytes(long bytes) => bytes >= 1 << 30
         ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1 << 30):0.00} GiB")

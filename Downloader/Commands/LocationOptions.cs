@@ -11,7 +11,10 @@ namespace Downloader.Commands;
 /// </summary>
 internal sealed class LocationOptions
 {
-    private readonly Argument<string> _location = new("location") { Description = "A .tensors file: a path, file://, http(s):// or s3://bucket/key." };
+    private readonly Argument<string> _location = new("location")
+    {
+        Description = "A .tensors file, a .safetensors file or a shard index (model.safetensors.index.json): a path, file://, http(s):// or s3://bucket/key.",
+    };
     private readonly Option<string?> _token = new("--bearer-token")
     {
         Description = "HTTP bearer token (default: the HF_TOKEN environment variable).",
@@ -31,7 +34,20 @@ internal sealed class LocationOptions
         command.Options.Add(_headers);
     }
 
+    /// <summary>Whether the location names safetensors (a file or a shard index) rather than a <c>.tensors</c> file.</summary>
+    public bool IsSafetensors(ParseResult parse) => TensorCheckpoints.IsSafetensors(parse.GetValue(_location)!);
+
     public async Task<TensorFile> OpenAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var source = await RangeSources.OpenAsync(parse.GetValue(_location)!, SourceOptionsOf(parse), cancellationToken);
+        return await TensorFile.OpenAsync(source, ownsSource: true, cancellationToken);
+    }
+
+    /// <summary>A safetensors file, or a shard index and the shards beside it; only the headers are read.</summary>
+    public Task<SafetensorsCheckpoint> OpenSafetensorsAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        SafetensorsCheckpoint.OpenAsync(parse.GetValue(_location)!, SourceOptionsOf(parse), cancellationToken: cancellationToken);
+
+    private SourceOptions SourceOptionsOf(ParseResult parse)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var header in parse.GetValue(_headers) ?? [])
@@ -45,8 +61,6 @@ internal sealed class LocationOptions
             headers[header[..colon].Trim()] = header[(colon + 1)..].Trim();
         }
 
-        var options = new SourceOptions { Http = new HttpSourceOptions { BearerToken = parse.GetValue(_token), Headers = headers } };
-        var source = await RangeSources.OpenAsync(parse.GetValue(_location)!, options, cancellationToken);
-        return await TensorFile.OpenAsync(source, ownsSource: true, cancellationToken);
+        return new SourceOptions { Http = new HttpSourceOptions { BearerToken = parse.GetValue(_token), Headers = headers } };
     }
 }

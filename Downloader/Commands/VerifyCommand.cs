@@ -22,6 +22,11 @@ internal static class VerifyCommand
         keys.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            if (location.IsSafetensors(parse))
+            {
+                return await SafetensorsCommands.VerifyAsync(location, parse, new LoadOptions { Readers = parse.GetValue(readers), ChunkSize = parse.GetValue(chunk) << 20 }, ct);
+            }
+
             await using var tensors = await location.OpenAsync(parse, ct);
             var options = new LoadOptions { Readers = parse.GetValue(readers), ChunkSize = parse.GetValue(chunk) << 20, Decryption = keys.Resolve(parse) };
             var clock = Stopwatch.StartNew();
