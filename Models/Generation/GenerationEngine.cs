@@ -197,25 +197,12 @@ public sealed class GenerationEngine : IDisposable
         }
 
         var sequences = rows.Select(r => r.Sequence).ToArray();
-        float[] logits;
-        try
+        var cached = rows.Select(r => new CachedSequence(r.Sequence.Pages, r.Sequence.Cached)).ToArray();
+        int[] counts = [.. rows.Select(r => r.Tokens)];
+        if (LogitsOf(sequences, () => _model.ForwardPacked(tensor(ids), _cache, cached, counts)) is { } logits)
         {
-            using var scope = NewDisposeScope();
-            var output = _model.ForwardPacked(tensor(ids), _cache, [.. rows.Select(r => new CachedSequence(r.Sequence.Pages, r.Sequence.Cached))], [.. rows.Select(r => r.Tokens)]);
-            logits = output.select(1, 0).ToFloats();
+            Sample(sequences, counts, logits);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            foreach (var sequence in sequences)
-            {
-                sequence.State.Fail(e);
-                Finish(sequence);
-            }
-
-            return;
-        }
-
-        Sample(sequences, [.. rows.Select(r => r.Tokens)], logits);
     }
 
     /// <summary>One forward pass over rows of <paramref name="tokens"/> new tokens each; samples where a row's prompt is all in.</summary>
@@ -234,12 +221,22 @@ public sealed class GenerationEngine : IDisposable
             rows[row] = new CachedSequence(sequence.Pages, sequence.Cached);
         }
 
-        float[] logits;
+        if (LogitsOf(sequences, () => _model.Forward(tensor(ids), _cache, rows, lastTokenOnly: true)) is { } logits)
+        {
+            Sample(sequences, [.. sequences.Select(_ => tokens)], logits);
+        }
+    }
+
+    /// <summary>
+    /// Runs one forward pass ([rows, 1, vocabulary]) in its own dispose scope and returns its logits row after row;
+    /// null when it threw, having failed (and finished) the sequences in it alone.
+    /// </summary>
+    private float[]? LogitsOf(EngineSequence[] sequences, Func<Tensor> forward)
+    {
         try
         {
             using var scope = NewDisposeScope();
-            var output = _model.Forward(tensor(ids), _cache, rows, lastTokenOnly: true);
-            logits = output.select(1, 0).ToFloats();
+            return forward().select(1, 0).ToFloats();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -249,10 +246,8 @@ public sealed class GenerationEngine : IDisposable
                 Finish(sequence);
             }
 
-            return;
+            return null;
         }
-
-        Sample(sequences, [.. sequences.Select(_ => tokens)], logits);
     }
 
     /// <summary>Each row's logits: its chunk is cached; a row whose prompt is all in samples its next token.</summary>
