@@ -1,7 +1,6 @@
 using Tensorizer.Format;
 using Tensorizer.Reading;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Tensorizer.Torch.Tests;
@@ -13,7 +12,7 @@ public class ModuleLoadTests
     {
         using var dir = new TempDirectory();
         manual_seed(3);
-        var original = new Block();
+        var original = new TestBlock();
         original.eval();
         await TorchTensorWriter.WriteModuleAsync(original, dir.File("block.tensors"));
 
@@ -24,7 +23,7 @@ public class ModuleLoadTests
         var (fcHeader, _) = await file.ReadHeaderAsync(file.Index["fc.weight"]);
         Assert.Equal(1, fcHeader.ModuleIndex);
 
-        var restored = ModuleConstruction.WithoutInit(() => new Block());
+        var restored = ModuleConstruction.WithoutInit(() => new TestBlock());
         var pointerBefore = restored.fc.weight!.storage<float>().data_ptr();
         var missing = (await file.LoadIntoAsync(restored, new TorchLoadOptions { Load = new LoadOptions { VerifyHashes = true } })).Missing;
         restored.eval();
@@ -38,7 +37,7 @@ public class ModuleLoadTests
     [Fact]
     public async Task Without_init_builds_on_meta_then_allocates_uninitialized_cpu_memory()
     {
-        var module = ModuleConstruction.WithoutInit(() => new Block());
+        var module = ModuleConstruction.WithoutInit(() => new TestBlock());
         Assert.All(module.parameters(), p => Assert.Equal(DeviceType.CPU, p.device_type));
         Assert.Equal(DeviceType.CPU, module.scale.device_type);
         Assert.Equal([16L, 8L], module.fc.weight!.shape);
@@ -49,14 +48,14 @@ public class ModuleLoadTests
     public async Task Stored_dtype_is_converted_into_the_modules_dtype()
     {
         using var dir = new TempDirectory();
-        var source = new Block();
+        var source = new TestBlock();
         var half = source.named_parameters().Select(p => (p.name, t: p.parameter.to_type(ScalarType.Float16)))
             .Concat(source.named_buffers().Select(b => (b.name, t: b.buffer.to_type(ScalarType.Float16))))
             .ToDictionary(x => x.name, x => x.t);
         await TorchTensorWriter.WriteStateDictAsync(half, dir.File("half.tensors"));
 
         await using var file = await TensorFile.OpenAsync(dir.File("half.tensors"));
-        var target = ModuleConstruction.WithoutInit(() => new Block());
+        var target = ModuleConstruction.WithoutInit(() => new TestBlock());
         var pointerBefore = target.fc.weight!.storage<float>().data_ptr();
         var result = await file.LoadIntoAsync(target, new TorchLoadOptions { Load = new LoadOptions { ChunkSize = 4096, VerifyHashes = true } });
 
@@ -75,10 +74,10 @@ public class ModuleLoadTests
     public async Task A_module_of_the_stored_dtype_is_filled_in_place_without_staging()
     {
         using var dir = new TempDirectory();
-        await TorchTensorWriter.WriteModuleAsync(new Block(), dir.File("block.tensors"));
+        await TorchTensorWriter.WriteModuleAsync(new TestBlock(), dir.File("block.tensors"));
         await using var file = await TensorFile.OpenAsync(dir.File("block.tensors"));
 
-        var result = await file.LoadIntoAsync(ModuleConstruction.WithoutInit(() => new Block()));
+        var result = await file.LoadIntoAsync(ModuleConstruction.WithoutInit(() => new TestBlock()));
 
         Assert.Equal((5, 0, 0), (result.FilledInPlace, result.CastWhileReading, result.CopiedAfterwards));
     }
@@ -112,13 +111,13 @@ public class ModuleLoadTests
         await TorchTensorWriter.WriteStateDictAsync(new Dictionary<string, Tensor> { ["fc.weight"] = zeros(16, 8) }, dir.File("part.tensors"));
         await using (var file = await TensorFile.OpenAsync(dir.File("part.tensors")))
         {
-            var missing = (await file.LoadIntoAsync(new Block())).Missing;
+            var missing = (await file.LoadIntoAsync(new TestBlock())).Missing;
             Assert.Equal(["fc.bias", "norm.bias", "norm.weight", "scale"], missing.Order());
         }
 
         await TorchTensorWriter.WriteStateDictAsync(new Dictionary<string, Tensor> { ["nope.weight"] = zeros(1) }, dir.File("other.tensors"));
         await using var other = await TensorFile.OpenAsync(dir.File("other.tensors"));
-        var e = await Assert.ThrowsAsync<TensorizerException>(() => other.LoadIntoAsync(new Block()));
+        var e = await Assert.ThrowsAsync<TensorizerException>(() => other.LoadIntoAsync(new TestBlock()));
         Assert.Contains("nope.weight", e.Message, StringComparison.Ordinal);
     }
 
@@ -126,33 +125,13 @@ public class ModuleLoadTests
     public async Task Buffers_the_module_lacks_are_registered_on_their_submodule()
     {
         using var dir = new TempDirectory();
-        var source = new Block();
+        var source = new TestBlock();
         source.fc.register_buffer("masked_bias", tensor(-1e9f));
         await TorchTensorWriter.WriteModuleAsync(source, dir.File("extra.tensors"));
 
         await using var file = await TensorFile.OpenAsync(dir.File("extra.tensors"));
-        var target = new Block();
+        var target = new TestBlock();
         await file.LoadIntoAsync(target);
         Assert.Equal(-1e9f, target.fc.get_buffer("masked_bias")!.item<float>());
-    }
-
-    /// <summary>A small module with nested parameters and a buffer of its own.</summary>
-    private sealed class Block : nn.Module<Tensor, Tensor>
-    {
-        public Block() : base(nameof(Block))
-        {
-            fc = nn.Linear(8, 16);
-            norm = nn.LayerNorm(16);
-            scale = full(16, 0.5f);
-            RegisterComponents();
-        }
-
-#pragma warning disable IDE1006, CA1051 // TorchSharp registers fields, named as in PyTorch.
-        public readonly Linear fc;
-        public readonly LayerNorm norm;
-        public readonly Tensor scale;
-#pragma warning restore IDE1006, CA1051
-
-        public override Tensor forward(Tensor input) => norm.forward(fc.forward(input)) * scale;
     }
 }

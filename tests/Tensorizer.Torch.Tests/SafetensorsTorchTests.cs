@@ -4,7 +4,6 @@ using Checkpoints.Formats;
 using Tensorizer.Casting;
 using Tensorizer.Format;
 using Tensorizer.Reading;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Tensorizer.Torch.Tests;
@@ -80,7 +79,7 @@ public sealed class SafetensorsTorchTests
         using var dir = new TempDirectory("safetensors-module-");
         var (folder, stored) = WriteCheckpoint(dir);
         await using var checkpoint = await TensorCheckpoints.OpenAsync(Path.Combine(folder, SafetensorsIndex.FileName));
-        var module = ModuleConstruction.WithoutInit(() => new Block());
+        var module = ModuleConstruction.WithoutInit(() => new TestBlock(100, 64));
         var pointer = module.fc.weight!.storage<float>().data_ptr();
 
         var result = await checkpoint.LoadIntoAsync(module, new TorchLoadOptions { Load = SmallChunks });
@@ -120,25 +119,5 @@ public sealed class SafetensorsTorchTests
                 tensor.Dispose();
             }
         }
-    }
-
-    /// <summary>A small module with nested parameters and a buffer of its own.</summary>
-    private sealed class Block : nn.Module<Tensor, Tensor>
-    {
-        public Block() : base(nameof(Block))
-        {
-            fc = nn.Linear(100, 64);
-            norm = nn.LayerNorm(64);
-            scale = full(64, 0.5f);
-            RegisterComponents();
-        }
-
-#pragma warning disable IDE1006, CA1051 // TorchSharp registers fields, named as in PyTorch.
-        public readonly Linear fc;
-        public readonly LayerNorm norm;
-        public readonly Tensor scale;
-#pragma warning restore IDE1006, CA1051
-
-        public override Tensor forward(Tensor input) => norm.forward(fc.forward(input)) * scale;
     }
 }
