@@ -1,3 +1,5 @@
+using TestSupport.Families;
+
 namespace Models.Tests.Reference;
 
 /// <summary>Hyperparameters of <see cref="ReferenceGptj"/>, named after Hugging Face's GPTJConfig.</summary>
@@ -144,28 +146,12 @@ internal sealed class ReferenceGptj
         for (var step = 0; step < maxNewTokens; step++)
         {
             var logits = Forward(sequence)[^1];
-            var next = ArgMax(logits);
+            var next = ReferenceTransformer.ArgMax(logits);
             sequence.Add(next);
             generated.Add(next);
         }
 
         return generated;
-    }
-
-    /// <summary>Index of the first maximum.</summary>
-    public static int ArgMax(float[] values)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 
     /// <summary>torch.nn.LayerNorm over the last dim: biased variance, eps inside the square root.</summary>

@@ -52,6 +52,7 @@ public sealed class ReferenceTransformer
         return generated;
     }
 
+    /// <summary>Index of the first maximum.</summary>
     public static int ArgMax(float[] values)
     {
         ArgumentNullException.ThrowIfNull(values);
